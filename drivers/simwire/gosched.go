@@ -1,0 +1,5 @@
+package simwire
+
+import "runtime"
+
+var runtimeGosched = runtime.Gosched
