@@ -29,6 +29,8 @@ func (h *Hall) Apply(e Event) error {
 		return h.applyAppointments(&e)
 	case EvWindowOpened, EvWindowClosed, EvWindowPaused, EvWindowUnpaused:
 		return h.applyWindow(&e)
+	case EvNotice:
+		return h.applyNotice(&e)
 	}
 	t := h.ticket(e.Ticket)
 	if t == nil {

@@ -179,6 +179,8 @@ func (h *Hall) decideOp(cmd *Command, now time.Time) ([]Event, error) {
 		return h.decideConfig(cmd, now)
 	case OpTick:
 		return nil, nil
+	case OpNotice:
+		return h.decideNotice(cmd, now)
 	}
 	return nil, errf(ErrInvalid, "unknown operation %v", cmd.Op)
 }

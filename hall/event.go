@@ -48,6 +48,8 @@ type Command struct {
 	Config       *Config       // OpApplyConfig
 	Source       string        // "kiosk", "window", "api", "sim", "platform"
 	Personal     []byte        // opaque sealed personal data carried on EvTicketIssued
+	// Notice is the level of OpNotice (the text is in Reason).
+	Notice NoticeLevel
 }
 
 // Event is one change of the hall. Decide produces events, Apply consumes

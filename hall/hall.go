@@ -31,6 +31,8 @@ type Hall struct {
 	apptIdx map[string]int // replaced, never mutated
 
 	stats dayStats
+
+	notice noticeRun // the notice every display shows (notice.go)
 }
 
 // svcRun is the runtime state of a service.

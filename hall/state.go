@@ -71,6 +71,7 @@ func (h *Hall) MarshalState() ([]byte, error) {
 	w.dur(a.AbsErrSum)
 	w.int(a.Under)
 	w.int(a.Within)
+	h.notice.encode(w)
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -246,6 +247,7 @@ func Restore(data []byte) (*Hall, error) {
 	h.stats.acc.AbsErrSum = r.dur()
 	h.stats.acc.Under = r.int()
 	h.stats.acc.Within = r.int()
+	h.notice = decodeNotice(r)
 	if r.err != nil {
 		return nil, fmt.Errorf("hall: bad state snapshot: %w", r.err)
 	}

@@ -163,11 +163,12 @@ const (
 	OpLoadAppointments               // replace the day's appointment list
 	OpApplyConfig                    // replace services, windows and rules
 	OpTick                           // periodic: day reset when due
+	OpNotice                         // show (or clear) a notice on every display
 )
 
 var opNames = [...]string{"", "issue", "check_in", "call_next", "call", "recall", "start", "skip",
 	"reactivate", "transfer", "hold", "resume", "pause", "unpause", "finish", "open_window",
-	"close_window", "set_priority", "load_appointments", "apply_config", "tick"}
+	"close_window", "set_priority", "load_appointments", "apply_config", "tick", "notice"}
 
 // String returns the snake_case name of the operation.
 func (o Op) String() string {
@@ -181,7 +182,7 @@ func (o Op) String() string {
 // journal and never change.
 type EventType uint8
 
-// The event types. Values 1–21 are fixed forever; rating events follow in
+// The event types. Their values are fixed forever; rating events follow in
 // their own file.
 const (
 	EvConfigApplied      EventType = iota + 1 // 1
@@ -205,13 +206,14 @@ const (
 	EvWindowUnpaused                          // 19
 	EvTurnNear                                // 20
 	EvAppointmentsLoaded                      // 21
+	EvNotice                                  // 22: notice shown or cleared (notice.go)
 )
 
 var eventNames = [...]string{"", "config_applied", "day_reset", "ticket_issued", "ticket_called",
 	"ticket_recalled", "service_started", "ticket_skipped", "ticket_reactivated",
 	"ticket_transferred", "ticket_held", "ticket_resumed", "ticket_finished", "ticket_returned",
 	"ticket_expired", "priority_changed", "window_opened", "window_closed", "window_paused",
-	"window_unpaused", "turn_near", "appointments_loaded"}
+	"window_unpaused", "turn_near", "appointments_loaded", "notice"}
 
 // String returns the snake_case name, e.g. "ticket_issued".
 func (t EventType) String() string {
