@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hallgw/firmware/api"
@@ -98,9 +99,15 @@ type Daemon struct {
 	// Addr is where the web server listens.
 	Addr string
 
+	// Ctx is done when the daemon is asked to stop.
+	Ctx context.Context
+
 	comps []namedComponent
 	srv   *http.Server
 	errc  chan error
+
+	lastTick      atomic.Int64 // unix nanos (real time) of the last tick
+	journalFailed atomic.Bool
 
 	alarmMu sync.Mutex
 	alarms  []func(journal.Alarm)
@@ -132,6 +139,12 @@ func (d *Daemon) OnAlarm(fn func(journal.Alarm)) {
 
 func (d *Daemon) alarm(a journal.Alarm) {
 	d.Logger.Warn("journal alarm", "kind", a.Kind, "msg", a.Msg)
+	switch a.Kind {
+	case journal.AlarmWriteFailed:
+		d.journalFailed.Store(true)
+	case journal.AlarmRecovered:
+		d.journalFailed.Store(false)
+	}
 	d.alarmMu.Lock()
 	fns := append([]func(journal.Alarm){}, d.alarms...)
 	d.alarmMu.Unlock()
@@ -182,8 +195,9 @@ func start(ctx context.Context, opts Options) (d *Daemon, err error) {
 	}
 	d = &Daemon{
 		Options: opts, Cfg: opts.Config.Config, Health: health.NewRegistry(opts.Now),
-		Mux: http.NewServeMux(), Started: opts.Now(), errc: make(chan error, 1),
+		Mux: http.NewServeMux(), Started: opts.Now(), errc: make(chan error, 1), Ctx: ctx,
 	}
+	d.lastTick.Store(time.Now().UnixNano())
 	defer func() {
 		if err != nil {
 			d.shutdown(context.Background())
@@ -281,9 +295,36 @@ func (d *Daemon) tick(ctx context.Context) {
 		case <-t.C:
 			if err := d.Gateway.Tick(ctx); err != nil && ctx.Err() == nil {
 				d.Logger.Warn("tick", "err", err)
+				continue
 			}
+			d.lastTick.Store(time.Now().UnixNano())
 		}
 	}
+}
+
+// Healthy reports whether the daemon's main loop runs and its journal
+// commits: the systemd watchdog is fed only while it returns nil. It is
+// cheap and never blocks.
+func (d *Daemon) Healthy() error {
+	if age := time.Since(time.Unix(0, d.lastTick.Load())); age > 10*time.Second {
+		return fmt.Errorf("daemon: main loop stalled for %v", age.Round(time.Second))
+	}
+	if d.journalFailed.Load() {
+		return errors.New("daemon: journal cannot write")
+	}
+	return nil
+}
+
+// DevicesAnswered reports whether every device the health registry knows
+// has answered at least once and none is down: the health gate of a new
+// firmware on trial.
+func (d *Daemon) DevicesAnswered() error {
+	for _, dev := range d.Health.All() {
+		if dev.State == health.Down || dev.State == health.Unknown {
+			return fmt.Errorf("daemon: device %s is %s: %s", dev.ID, dev.State, dev.Reason)
+		}
+	}
+	return nil
 }
 
 func (d *Daemon) shutdown(ctx context.Context) error {
