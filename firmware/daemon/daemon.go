@@ -111,6 +111,9 @@ type Daemon struct {
 
 	alarmMu sync.Mutex
 	alarms  []func(journal.Alarm)
+
+	statusMu sync.Mutex
+	status   map[string]func() any
 }
 
 type namedComponent struct {
