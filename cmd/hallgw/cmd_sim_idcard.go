@@ -66,12 +66,34 @@ func simControlLines(ctx context.Context, r io.Reader) <-chan string {
 		close(ch)
 		return ch
 	}
+	// The scanner blocks in Read until a line comes; the relay below ends
+	// the channel as soon as ctx is done, so a signal stops the command
+	// even while stdin stays open and silent.
+	raw := make(chan string)
 	go func() {
-		defer close(ch)
+		defer close(raw)
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
 			select {
-			case ch <- sc.Text():
+			case raw <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		defer close(ch)
+		for {
+			select {
+			case l, ok := <-raw:
+				if !ok {
+					return
+				}
+				select {
+				case ch <- l:
+				case <-ctx.Done():
+					return
+				}
 			case <-ctx.Done():
 				return
 			}

@@ -33,7 +33,30 @@ func OpenPTY() (*PTY, error) {
 		s.Close()
 		return nil, err
 	}
-	return &PTY{Master: m, Path: s.Name(), slave: s}, nil
+	// pty.Open leaves the master in blocking mode, where Close cannot
+	// interrupt a pending Read. A non-blocking duplicate goes through Go's
+	// poller: Close wakes a reader, and read deadlines work.
+	nm, err := nonBlocking(m)
+	if err != nil {
+		m.Close()
+		s.Close()
+		return nil, err
+	}
+	return &PTY{Master: nm, Path: s.Name(), slave: s}, nil
+}
+
+func nonBlocking(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("simwire: dup pty master: %w", err)
+	}
+	f.Close()
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("simwire: pty master non-blocking: %w", err)
+	}
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
 }
 
 // MakeRaw puts the terminal behind f in raw 8N1 mode, like cfmakeraw(3).

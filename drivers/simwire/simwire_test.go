@@ -78,3 +78,30 @@ func TestLineSerialises(t *testing.T) {
 		t.Errorf("first frame ended before its wire time")
 	}
 }
+
+func TestPTYCloseInterruptsRead(t *testing.T) {
+	p, err := OpenPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := os.OpenFile(p.Path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drv.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Master.Read(make([]byte, 1))
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the reader block
+	p.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Read after Close returned no error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not interrupt a pending Read while the driver held the slave open")
+	}
+}

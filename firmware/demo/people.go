@@ -46,8 +46,9 @@ type Press struct {
 
 // Outcome is what the window shows after a press.
 type Outcome struct {
-	Ticket hall.TicketID // the window's current ticket, 0 if none
-	Number string
+	Ticket  hall.TicketID // the window's current ticket, 0 if none
+	Number  string
+	Service string // the service it is served in, when known
 }
 
 // People is how simulated citizens and staff act on the hall. Direct acts on
@@ -86,6 +87,9 @@ func (d Direct) Press(ctx context.Context, p Press) (Outcome, error) {
 	err := d.GW.View(ctx, func(h *hall.Hall) {
 		if w, ok := h.Window(p.Window); ok {
 			out = Outcome{Ticket: w.Current, Number: w.CurrentNumber}
+			if t, ok := h.Ticket(w.Current); ok {
+				out.Service = t.Service
+			}
 		}
 	})
 	return out, err

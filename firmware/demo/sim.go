@@ -24,18 +24,19 @@ type Day struct {
 }
 
 // DefaultDay is a county hall's weekday: a morning peak, a lunch dip and a
-// smaller afternoon peak, about 1,300 citizens.
+// smaller afternoon peak, about 750 citizens, which keeps the default 20
+// windows busy without an endless queue.
 var DefaultDay = Day{
 	Open: 9 * time.Hour, Close: 17*time.Hour + 30*time.Minute,
 	FirstArrival: 8*time.Hour + 40*time.Minute, LastArr: 17 * time.Hour,
-	Rate: [24]float64{8: 90, 9: 210, 10: 230, 11: 160, 12: 70, 13: 90, 14: 190, 15: 170, 16: 120},
+	Rate: [24]float64{8: 45, 9: 115, 10: 125, 11: 95, 12: 45, 13: 60, 14: 110, 15: 95, 16: 65},
 }
 
 // Mix is the share of arrivals per service id; services not listed share
 // what is left equally.
 var DefaultMix = map[string]float64{
-	"general": 0.33, "estate": 0.10, "social": 0.17, "business": 0.06, "fund": 0.08,
-	"delivery": 0.14, "assisted": 0.04, "crossregion": 0.03, "unresolved": 0.02, "complaint": 0.03,
+	"general": 0.38, "estate": 0.09, "social": 0.17, "business": 0.05, "fund": 0.07,
+	"delivery": 0.15, "assisted": 0.03, "crossregion": 0.02, "unresolved": 0.02, "complaint": 0.02,
 }
 
 // Behaviour holds the odds of what people do.
@@ -132,25 +133,25 @@ func (s *Sim) arrivals(ctx context.Context) {
 	if maxRate == 0 || total == 0 {
 		return
 	}
+	// Arrival times follow an absolute timeline, so the time spent issuing
+	// a ticket (a journal fsync) never thins the arrivals at high speed.
+	next := s.Clock.Now()
 	for ctx.Err() == nil {
-		now := s.Clock.Now()
-		day := s.midnight(now)
+		day := s.midnight(next)
 		first, last := day.Add(s.Day.FirstArrival), day.Add(s.Day.LastArr)
-		if now.Before(first) {
-			s.Clock.SleepUntil(ctx, first)
-			continue
+		if next.Before(first) {
+			next = first
 		}
-		if !now.Before(last) {
-			s.Clock.SleepUntil(ctx, day.Add(24*time.Hour+s.Day.FirstArrival))
+		if !next.Before(last) {
+			next = day.Add(24*time.Hour + s.Day.FirstArrival)
 			continue
 		}
 		// Thinning: draw at the peak rate, keep with rate(t)/peak.
-		gap := time.Duration(rng.ExpFloat64() / maxRate * float64(time.Hour))
-		if s.Clock.Sleep(ctx, gap) != nil {
+		next = next.Add(time.Duration(rng.ExpFloat64() / maxRate * float64(time.Hour)))
+		if s.Clock.SleepUntil(ctx, next) != nil {
 			return
 		}
-		t := s.Clock.Now().In(s.Loc)
-		if rng.Float64() > s.Day.Rate[t.Hour()]/maxRate {
+		if rng.Float64() > s.Day.Rate[next.In(s.Loc).Hour()]/maxRate {
 			continue
 		}
 		svc := pick(rng, ids, weights, total)
@@ -278,7 +279,9 @@ func (s *Sim) serve(ctx context.Context, rng *rand.Rand, press func(Press) (Outc
 		return
 	}
 	mean := means[w.Services[0]]
-	if o.Number != "" {
+	if m, ok := means[o.Service]; ok {
+		mean = m
+	} else if o.Number != "" {
 		for _, sv := range s.Cfg.Services {
 			if len(o.Number) > len(sv.Prefix) && o.Number[:len(sv.Prefix)] == sv.Prefix {
 				mean = means[sv.ID]
