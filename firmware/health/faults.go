@@ -37,8 +37,8 @@ type Fault struct {
 	// Devices lists the devices down when the fault last changed.
 	Devices []string  `json:"devices,omitempty"`
 	Cause   string    `json:"cause"`
-	Start   time.Time `json:"start"`         // when the outage began
-	End     time.Time `json:"end,omitzero"`  // when it cleared
+	Start   time.Time `json:"start"`        // when the outage began
+	End     time.Time `json:"end,omitzero"` // when it cleared
 	Closed  time.Time `json:"closed,omitzero"`
 	Note    string    `json:"note,omitempty"` // ops' resolution note
 	// ClosedBy is the platform request that closed the fault.
@@ -191,10 +191,10 @@ type condition struct {
 	// levelSince is when the outage reached level: the moment a duration
 	// threshold was crossed, or zero for "now".
 	levelSince time.Time
-	device   string
-	devices  []string
-	cause    string
-	since    time.Time
+	device     string
+	devices    []string
+	cause      string
+	since      time.Time
 }
 
 // classify turns the devices that are down into conditions, keyed.
@@ -497,3 +497,6 @@ func (f *Faults) persistLocked(changed bool) error {
 	}
 	return f.opts.Store.SetMeta(FaultsMetaKey, b)
 }
+
+// Rules returns the rules in force.
+func (f *Faults) Rules() FaultRules { return f.opts.Rules }

@@ -13,10 +13,13 @@ type Gateway struct {
 	Backlog uint64 `json:"backlog"`
 	// OldestUnsentS is the age of the oldest unacknowledged event in
 	// seconds, 0 when none.
-	OldestUnsentS int64     `json:"oldest_unsent_s"`
-	JournalBytes  int64     `json:"journal_bytes"`
-	Disk          DiskUsage `json:"disk"`
-	Clock         Clock     `json:"clock"`
+	OldestUnsentS int64 `json:"oldest_unsent_s"`
+	// JournalRecords and JournalBytes are what the journal holds: business
+	// records kept (sent or not) and the file's size.
+	JournalRecords int       `json:"journal_records"`
+	JournalBytes   int64     `json:"journal_bytes"`
+	Disk           DiskUsage `json:"disk"`
+	Clock          Clock     `json:"clock"`
 	// Broker is the uplink's connection state: "connected",
 	// "connecting" or "down".
 	Broker string `json:"broker"`

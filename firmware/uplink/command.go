@@ -370,7 +370,9 @@ func (a *AppointmentArgs) validate() error {
 		return fmt.Errorf("%d appointments (max %d)", len(a.Appointments), MaxAppointments)
 	}
 	seen := make(map[string]bool, len(a.Appointments))
-	for i, ap := range a.Appointments {
+	for i := range a.Appointments {
+		ap := &a.Appointments[i]
+		ap.Start, ap.End = ap.Start.UTC(), ap.End.UTC()
 		p := fmt.Sprintf("appointments[%d]", i)
 		if err := checkIdent(p+".id", ap.ID); err != nil {
 			return err

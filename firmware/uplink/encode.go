@@ -45,9 +45,12 @@ func EncodeEvent(gw string, r journal.Record, historical bool) ([]byte, error) {
 			ev.Data = b
 		}
 	}
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return nil, fmt.Errorf("uplink: encode event %d: %w", r.Seq, err)
+	b, ok := appendHallEvent(make([]byte, 0, 320), &ev)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(ev); err != nil {
+			return nil, fmt.Errorf("uplink: encode event %d: %w", r.Seq, err)
+		}
 	}
 	b, _ = MaskIDNumbers(b)
 	return b, nil

@@ -29,11 +29,13 @@ type Status struct {
 	Reason string `json:"reason,omitempty"`
 
 	// Birth only.
-	Firmware      string        `json:"firmware,omitempty"`
-	ConfigVersion string        `json:"config_version,omitempty"`
-	Started       time.Time     `json:"started,omitzero"`
-	Backlog       uint64        `json:"backlog"`
-	Devices       []DeviceBrief `json:"devices,omitempty"`
+	Firmware      string    `json:"firmware,omitempty"`
+	ConfigVersion string    `json:"config_version,omitempty"`
+	Started       time.Time `json:"started,omitzero"`
+	// Backlog is the number of events not yet acknowledged (birth and
+	// goodbye; the Will cannot know it).
+	Backlog *uint64       `json:"backlog,omitempty"`
+	Devices []DeviceBrief `json:"devices,omitempty"`
 }
 
 // DeviceBrief names a device in the birth message.
