@@ -31,6 +31,8 @@ func (h *Hall) Apply(e Event) error {
 		return h.applyWindow(&e)
 	case EvNotice:
 		return h.applyNotice(&e)
+	case EvRatingRequested, EvRatingGiven, EvRatingNotRated, EvCaseSet:
+		return h.applyRating(&e)
 	}
 	t := h.ticket(e.Ticket)
 	if t == nil {
@@ -145,6 +147,9 @@ func (h *Hall) applyDayReset(e *Event) error {
 	if e.Count != h.day+1 {
 		return applyErr(e, "day %d follows day %d", e.Count, h.day)
 	}
+	if len(h.rating.pending) > 0 {
+		return applyErr(e, "%d rating requests still open", len(h.rating.pending))
+	}
 	h.day = e.Count
 	h.dayStart = e.At
 	h.nextReset = nextBoundary(e.At, h.loc(), h.cfg.Rules.ResetAt)
@@ -164,6 +169,7 @@ func (h *Hall) applyDayReset(e *Event) error {
 		h.svcs[i].seq, h.svcs[i].walkIns = 0, 0
 	}
 	h.stats.init()
+	h.pruneCases()
 	return nil
 }
 

@@ -50,6 +50,9 @@ type Config struct {
 	// (e.g. "Asia/Shanghai") so that a replay on another machine sees the
 	// same zone; time.Local and fixed zones are refused.
 	Location *time.Location
+	// Ratings configure the 好差评 requests (rating.go); the zero value
+	// requests none.
+	Ratings RatingRules
 }
 
 // DefaultRules returns the rules a hall starts from: reset at 04:00, three
@@ -76,7 +79,8 @@ func DefaultRules() Rules {
 // isZero reports whether c is the empty configuration New accepts for a
 // hall that will be configured by its first event.
 func (c Config) isZero() bool {
-	return len(c.Services) == 0 && len(c.Windows) == 0 && c.Rules == (Rules{}) && c.Location == nil
+	return len(c.Services) == 0 && len(c.Windows) == 0 && c.Rules == (Rules{}) && c.Location == nil &&
+		c.Ratings.isZero()
 }
 
 const maxServiceTime = 24 * time.Hour
@@ -167,7 +171,7 @@ func (c Config) Validate() error {
 	case r.EWMAWeight < 1 || r.EWMAWeight > 100:
 		return cfgErr("rules.ewma_weight", "%d is not in 1–100", r.EWMAWeight)
 	}
-	return nil
+	return c.Ratings.validate()
 }
 
 func validPrefix(p string) bool {
@@ -230,6 +234,7 @@ func (c Config) clone() Config {
 	if len(c.Windows) == 0 {
 		out.Windows = nil
 	}
+	out.Ratings = c.Ratings.clone()
 	return out
 }
 
@@ -247,7 +252,12 @@ func (c Config) MarshalBinary() ([]byte, error) {
 }
 
 func (c Config) encode(w *wbuf) {
-	w.byte(configVersion)
+	ratings := !c.Ratings.isZero()
+	if ratings {
+		w.byte(ratingsVersion) // the rating rules follow the windows
+	} else {
+		w.byte(configVersion)
+	}
 	name := ""
 	if c.Location != nil && c.Location != time.UTC && c.Location.String() != "UTC" {
 		name = c.Location.String()
@@ -285,6 +295,9 @@ func (c Config) encode(w *wbuf) {
 			w.str(s)
 		}
 	}
+	if ratings {
+		c.Ratings.encode(w)
+	}
 }
 
 // UnmarshalBinary decodes what MarshalBinary wrote. It does not validate;
@@ -301,8 +314,9 @@ func (c *Config) UnmarshalBinary(data []byte) error {
 
 func decodeConfig(r *rbuf) (Config, error) {
 	var c Config
-	if v := r.byte(); r.err == nil && v != configVersion {
-		return c, fmt.Errorf("hall: config encoding version %d not supported", v)
+	version := r.byte()
+	if r.err == nil && version != configVersion && version != ratingsVersion {
+		return c, fmt.Errorf("hall: config encoding version %d not supported", version)
 	}
 	name := r.str()
 	c.Rules.ResetAt = r.dur()
@@ -342,6 +356,12 @@ func decodeConfig(r *rbuf) (Config, error) {
 					w.Services[j] = r.str()
 				}
 			}
+		}
+	}
+	if version == ratingsVersion {
+		c.Ratings = decodeRatingRules(r)
+		if r.err == nil && c.Ratings.isZero() {
+			return Config{}, errors.New("hall: bad config encoding: version 2 without rating rules")
 		}
 	}
 	if r.err != nil {

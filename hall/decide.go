@@ -24,7 +24,7 @@ func (h *Hall) Decide(cmd Command, now time.Time) ([]Event, error) {
 	now = now.UTC() // also drops the monotonic reading
 	s := h
 	var evs []Event
-	if pre := h.resetEvents(now); len(pre) > 0 {
+	if pre := append(h.ratingExpiry(now), h.resetEvents(now)...); len(pre) > 0 {
 		s = h.clone()
 		if err := s.applyAll(pre); err != nil {
 			return nil, internalErr(err)
@@ -67,7 +67,7 @@ func (h *Hall) applyAll(evs []Event) error {
 
 // resetEvents returns the events of the day reset when one is due at now.
 func (h *Hall) resetEvents(now time.Time) []Event {
-	if !h.configured || (h.day > 0 && now.Before(h.nextReset)) {
+	if !h.resetDue(now) {
 		return nil
 	}
 	var evs []Event
@@ -181,6 +181,10 @@ func (h *Hall) decideOp(cmd *Command, now time.Time) ([]Event, error) {
 		return nil, nil
 	case OpNotice:
 		return h.decideNotice(cmd, now)
+	case OpRate:
+		return h.decideRate(cmd, now)
+	case OpSetCase:
+		return h.decideSetCase(cmd, now)
 	}
 	return nil, errf(ErrInvalid, "unknown operation %v", cmd.Op)
 }
@@ -522,7 +526,7 @@ func (h *Hall) decideCurrent(cmd *Command, now time.Time) ([]Event, error) {
 		}
 		ev.Type, ev.ToService, ev.ToWindow, ev.Return = EvTicketTransferred, cmd.ToService, cmd.ToWindow, cmd.Return
 	}
-	return []Event{ev}, nil
+	return append([]Event{ev}, h.ratingRequest(t, wi, &ev, now)...), nil
 }
 
 func (h *Hall) decideReactivate(cmd *Command, now time.Time) ([]Event, error) {

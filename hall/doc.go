@@ -54,4 +54,15 @@
 // no-shows always expire, numbering restarts and today's statistics are
 // cleared. Finished and expired tickets of earlier days are dropped from the
 // state at the reset, so the state stays the size of one day.
+//
+// # Ratings
+//
+// When Config.Ratings is set, every service that ends at a window asks for
+// a rating (好差评, "一次一评", DB43/T 2422 part 7 §8.2 after GB/T 39734):
+// EvRatingRequested carries the ticket, service, window, staff member and
+// case number (OpSetCase). OpRate closes it with one of five grades (a 差评,
+// the bottom two, with reasons from the configured list); a request left
+// open past RatingRules.Timeout, or at the day reset, is closed as not
+// rated, never as satisfied. Counters.Ratings holds the day's counts per
+// window, service and staff member; rating.go has the details.
 package hall

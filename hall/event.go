@@ -50,6 +50,16 @@ type Command struct {
 	Personal     []byte        // opaque sealed personal data carried on EvTicketIssued
 	// Notice is the level of OpNotice (the text is in Reason).
 	Notice NoticeLevel
+	// Grade, Reasons (差评 reason codes) and ReasonNumber (the 1-based
+	// number of a reason typed on a key pad, 0 = none) for OpRate; Rating
+	// names the request rated (0 = the newest at the window). Source is
+	// the pad kind (PadKeys, PadTablet).
+	Grade        Grade
+	Reasons      []string
+	ReasonNumber int
+	Rating       RatingID
+	// Case is the case number (办件编号) of OpSetCase.
+	Case string
 }
 
 // Event is one change of the hall. Decide produces events, Apply consumes
@@ -74,6 +84,13 @@ type Event struct {
 	Appointments []Appointment // EvAppointmentsLoaded
 	Config       []byte        // EvConfigApplied: Config.MarshalBinary
 	Personal     []byte        // EvTicketIssued
+
+	// Rating events (rating.go).
+	Case    string    // case number (办件编号)
+	Grade   Grade     // EvRatingGiven
+	Reasons []string  // EvRatingGiven: 差评 reason codes
+	Due     time.Time // EvRatingRequested: when it is not rated any more
+	Rating  RatingID  // the rating request
 }
 
 // eventVersion is the first byte of an encoded event. Fields are added only
@@ -102,6 +119,11 @@ const (
 	fAppointments
 	fConfig
 	fPersonal
+	fCase
+	fGrade
+	fReasons
+	fDue
+	fRating
 )
 
 // MarshalBinary encodes the event compactly: a version byte, the type, a
@@ -149,6 +171,11 @@ func (e *Event) mask() uint64 {
 	set(fAppointments, len(e.Appointments) > 0)
 	set(fConfig, len(e.Config) > 0)
 	set(fPersonal, len(e.Personal) > 0)
+	set(fCase, e.Case != "")
+	set(fGrade, e.Grade != 0)
+	set(fReasons, len(e.Reasons) > 0)
+	set(fDue, !e.Due.IsZero())
+	set(fRating, e.Rating != 0)
 	return m
 }
 
@@ -158,6 +185,9 @@ func (e *Event) encode(w *wbuf) error {
 	}
 	if !e.Priority.Valid() {
 		return fmt.Errorf("hall: event priority %d invalid", e.Priority)
+	}
+	if e.Grade > GradeVeryDissatisfied {
+		return fmt.Errorf("hall: event grade %d invalid", e.Grade)
 	}
 	m := e.mask()
 	w.byte(eventVersion)
@@ -207,6 +237,24 @@ func (e *Event) encode(w *wbuf) error {
 	}
 	if m&fPersonal != 0 {
 		w.bytes(e.Personal)
+	}
+	if m&fCase != 0 {
+		w.str(e.Case)
+	}
+	if m&fGrade != 0 {
+		w.byte(byte(e.Grade))
+	}
+	if m&fReasons != 0 {
+		w.uvarint(uint64(len(e.Reasons)))
+		for _, s := range e.Reasons {
+			w.str(s)
+		}
+	}
+	if m&fDue != 0 {
+		w.time(e.Due)
+	}
+	if m&fRating != 0 {
+		w.uvarint(uint64(e.Rating))
 	}
 	if w.err != nil {
 		return fmt.Errorf("hall: encode %v: %w", e.Type, w.err)
@@ -284,6 +332,32 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 	}
 	if m&fPersonal != 0 {
 		out.Personal = r.bytes()
+	}
+	if m&fCase != 0 {
+		out.Case = r.str()
+	}
+	if m&fGrade != 0 {
+		out.Grade = Grade(r.byte())
+		if r.err == nil && !out.Grade.Valid() {
+			r.fail(fmt.Errorf("grade %d", out.Grade))
+		}
+	}
+	if m&fReasons != 0 {
+		if n := r.count(1); n > 0 {
+			out.Reasons = make([]string, n)
+			for i := range out.Reasons {
+				out.Reasons[i] = r.str()
+			}
+		}
+	}
+	if m&fDue != 0 {
+		out.Due = r.time()
+	}
+	if m&fRating != 0 {
+		out.Rating = RatingID(r.uvarint())
+		if r.err == nil && out.Rating == 0 {
+			r.fail(errors.New("rating 0 marked present"))
+		}
 	}
 	if r.err != nil {
 		return fmt.Errorf("hall: bad event: %w", r.err)

@@ -33,6 +33,8 @@ type Hall struct {
 	stats dayStats
 
 	notice noticeRun // the notice every display shows (notice.go)
+
+	rating ratingRun // rating requests and case numbers (rating.go)
 }
 
 // svcRun is the runtime state of a service.
@@ -200,6 +202,7 @@ func (h *Hall) clone() *Hall {
 	c.numbers = maps.Clone(h.numbers)
 	c.appts = slices.Clone(h.appts)
 	c.stats = h.stats.clone()
+	c.rating = h.rating.clone()
 	return &c
 }
 

@@ -17,14 +17,17 @@ import (
 var codes = []error{hall.ErrUnknownWindow, hall.ErrUnknownService, hall.ErrUnknownTicket, hall.ErrWindowClosed,
 	hall.ErrWindowPaused, hall.ErrWindowBusy, hall.ErrNoCurrent, hall.ErrQueueEmpty, hall.ErrDailyCap,
 	hall.ErrRecallLimit, hall.ErrRecallTooSoon, hall.ErrBadState, hall.ErrUnknownAppointment,
-	hall.ErrAppointmentEarly, hall.ErrAppointmentLate, hall.ErrReactivateExpired, hall.ErrInvalid}
+	hall.ErrAppointmentEarly, hall.ErrAppointmentLate, hall.ErrReactivateExpired, hall.ErrInvalid,
+	hall.ErrNoRating, hall.ErrRatingClosed}
 
 // propConfigs are the configurations the property test switches between:
-// the test hall, one with carry-over, turn-near and tight rules, one
-// without service c and window w3, one with an extra service and window.
+// the test hall with ratings, one with carry-over, turn-near and tight
+// rules and no ratings, one without service c and window w3, one with an
+// extra service and window and a short rating timeout.
 func propConfigs() []hall.Config {
 	plain := testConfig()
 	plain.Services[0].DailyCap = 6
+	plain.Ratings = hall.DefaultRatingRules()
 	tight := testConfig()
 	tight.Rules = hall.Rules{ResetAt: 13 * time.Hour, NumberWidth: 2, PriorityRatio: 1, ElderlyAge: 60,
 		RecallMax: 1, TurnNearAhead: 2, AppointmentEarly: time.Hour, AppointmentLate: 0,
@@ -37,6 +40,7 @@ func propConfigs() []hall.Config {
 	big.Services = append(big.Services, hall.ServiceConfig{ID: "d", Name: "税务", Prefix: "D", DailyCap: 3, ServiceTime: time.Minute})
 	big.Windows = append(big.Windows, hall.WindowConfig{ID: "w4", Number: 4, Kind: hall.KindCrossRegion, Services: []string{"d", "c", "a"}})
 	big.Rules.CarryOver = true
+	big.Ratings = hall.RatingRules{Timeout: 40 * time.Second, Reasons: hall.DefaultRatingRules().Reasons[:3]}
 	return []hall.Config{plain, tight, small, big}
 }
 
@@ -49,8 +53,45 @@ var (
 		hall.OpTransfer, hall.OpHold, hall.OpResume, hall.OpPause, hall.OpUnpause, hall.OpFinish, hall.OpFinish,
 		hall.OpFinish, hall.OpOpenWindow, hall.OpOpenWindow, hall.OpCloseWindow, hall.OpSetPriority,
 		hall.OpLoadAppointments, hall.OpApplyConfig, hall.OpTick, hall.Op(0), hall.Op(77),
+		hall.OpRate, hall.OpRate, hall.OpSetCase,
 	}
+	propReasons = [][]string{nil, {"attitude"}, {"efficiency", "other"}, {"unstated"}, {"nope"},
+		{"attitude", "attitude"}, {"waiting"}}
+	propSources = []string{"", hall.PadKeys, hall.PadTablet, hall.PadTablet}
 )
+
+// drawGoodRate draws a well-formed OpRate at window w: what a pad sends.
+func drawGoodRate(t *rapid.T, w string) hall.Command {
+	cmd := hall.Command{Op: hall.OpRate, Window: w, Grade: hall.Grade(rapid.IntRange(1, 5).Draw(t, "good_grade")),
+		Source: rapid.SampledFrom([]string{hall.PadKeys, hall.PadTablet}).Draw(t, "good_pad")}
+	if cmd.Grade.Bad() {
+		if cmd.Source == hall.PadKeys {
+			cmd.ReasonNumber = rapid.IntRange(0, 3).Draw(t, "good_reason_n")
+		} else {
+			cmd.Reasons = []string{rapid.SampledFrom([]string{"attitude", "efficiency", "not_informed"}).Draw(t, "good_reason")}
+		}
+	}
+	return cmd
+}
+
+// drawRate draws OpRate at window w, often malformed.
+func drawRate(t *rapid.T, h *hall.Hall, w string) hall.Command {
+	cmd := hall.Command{Op: hall.OpRate, Window: w,
+		Grade:  hall.Grade(rapid.IntRange(0, 6).Draw(t, "grade")),
+		Source: rapid.SampledFrom(propSources).Draw(t, "pad")}
+	if cmd.Grade.Bad() || rapid.IntRange(0, 5).Draw(t, "stray_reasons") == 0 {
+		cmd.Reasons = rapid.SampledFrom(propReasons).Draw(t, "reasons")
+	}
+	if rapid.IntRange(0, 3).Draw(t, "reason_number") == 0 {
+		cmd.ReasonNumber = rapid.IntRange(-1, 9).Draw(t, "reason_n")
+	}
+	if pend := h.PendingRatings(); len(pend) > 0 && rapid.IntRange(0, 3).Draw(t, "by_id") == 0 {
+		cmd.Rating = rapid.SampledFrom(pend).Draw(t, "rating").ID
+	} else if rapid.IntRange(0, 9).Draw(t, "stale_id") == 0 {
+		cmd.Rating = hall.RatingID(rapid.IntRange(1, 20).Draw(t, "rating_raw"))
+	}
+	return cmd
+}
 
 // drawTicket picks an existing ticket (any state), 0 or an unknown ID.
 func drawTicket(t *rapid.T, h *hall.Hall) hall.TicketID {
@@ -68,6 +109,9 @@ func drawLikely(t *rapid.T, h *hall.Hall) (hall.Command, bool) {
 	wins := h.Windows()
 	if len(wins) == 0 {
 		return hall.Command{}, false
+	}
+	if pend := h.PendingRatings(); len(pend) > 0 && rapid.IntRange(0, 2).Draw(t, "likely_rate") == 0 {
+		return drawGoodRate(t, rapid.SampledFrom(pend).Draw(t, "likely_pending").Window), true
 	}
 	w := rapid.SampledFrom(wins).Draw(t, "likely_window")
 	cmd := hall.Command{Window: w.ID, Source: "window"}
@@ -105,6 +149,12 @@ func drawLikely(t *rapid.T, h *hall.Hall) (hall.Command, bool) {
 				return hall.Command{}, false
 			}
 			cmd = hall.Command{Op: hall.OpCheckIn, Appointment: list[i].ID, Source: "kiosk"}
+		case 7, 8:
+			if _, ok := h.PendingRating(w.ID); ok {
+				cmd = drawGoodRate(t, w.ID)
+			} else {
+				cmd.Op = hall.OpCallNext
+			}
 		case 4:
 			if rapid.Bool().Draw(t, "pause_or_close") {
 				cmd.Op, cmd.Reason = hall.OpPause, "break"
@@ -131,6 +181,13 @@ func drawLikely(t *rapid.T, h *hall.Hall) (hall.Command, bool) {
 				svcs := h.Services()
 				cmd.ToService = rapid.SampledFrom(svcs).Draw(t, "likely_to_service").ID
 			}
+		case 7:
+			if _, ok := h.PendingRating(w.ID); ok {
+				return drawGoodRate(t, w.ID), true
+			}
+			cmd.Op = hall.OpFinish
+		case 6:
+			cmd.Op, cmd.Case = hall.OpSetCase, rapid.SampledFrom([]string{"2026-SB-0001", "2026-HJ-0420"}).Draw(t, "likely_case")
 		case 4, 5:
 			if cur.State == hall.Called {
 				cmd.Op = hall.OpStart
@@ -209,6 +266,10 @@ func drawCommand(t *rapid.T, h *hall.Hall, now time.Time, cfgs []hall.Config) ha
 			}
 			cmd.Appointments = append(cmd.Appointments, a)
 		}
+	case hall.OpRate:
+		return drawRate(t, h, cmd.Window)
+	case hall.OpSetCase:
+		cmd.Case = rapid.SampledFrom([]string{"", "C-1", "has space", strings.Repeat("9", hall.MaxCaseLen+1)}).Draw(t, "case")
 	case hall.OpApplyConfig:
 		if rapid.IntRange(0, 9).Draw(t, "bad_config") > 0 {
 			c := rapid.SampledFrom(cfgs).Draw(t, "config")
@@ -279,6 +340,21 @@ func checkViews(t *rapid.T, h *hall.Hall, notified map[hall.TicketID]bool) {
 			placed[id]++
 		}
 	}
+	open := map[string]int{}
+	for i, p := range h.PendingRatings() {
+		open[p.Window]++
+		if !p.Due.After(p.RequestedAt) || p.Staff == "" || p.Number == "" {
+			t.Fatalf("pending rating %d = %+v", i, p)
+		}
+		if v, ok := h.PendingRating(p.Window); !ok || v.ID < p.ID {
+			t.Fatalf("PendingRating(%s) = %+v, %v, want the newest, at least %d", p.Window, v, ok, p.ID)
+		}
+	}
+	for id, c := range h.Stats().Windows {
+		if got := c.Ratings.Pending(); got != open[id] {
+			t.Fatalf("window %s counts %d open ratings, %d pending", id, got, open[id])
+		}
+	}
 	near := h.Config().Rules.TurnNearAhead
 	for _, s := range h.Services() {
 		q := h.Queue(s.ID)
@@ -344,6 +420,9 @@ func sameViews(a, b *hall.Hall) error {
 	if !reflect.DeepEqual(la, lb) || !slices.Equal(ta, tb) {
 		return errors.New("appointments differ")
 	}
+	if !reflect.DeepEqual(a.PendingRatings(), b.PendingRatings()) {
+		return errors.New("pending ratings differ")
+	}
 	return nil
 }
 
@@ -356,6 +435,8 @@ func TestPropertyRandomCommands(t *testing.T) {
 		}
 		var journal []hall.Event
 		notified := map[hall.TicketID]bool{}
+		ratings := map[hall.RatingID]string{} // "open" or "closed"
+		var lastRating hall.RatingID
 		now := base.Add(-time.Hour)
 		do := func(cmd hall.Command) {
 			before := h.Digest()
@@ -370,7 +451,9 @@ func TestPropertyRandomCommands(t *testing.T) {
 				}
 				return
 			}
-			for _, e := range evs {
+			timeout := h.Config().Ratings.Timeout
+			for i, e := range evs {
+				checkRatingEvent(t, evs, i, timeout, ratings, &lastRating)
 				b, err := e.MarshalBinary()
 				if err != nil {
 					t.Fatalf("%v.MarshalBinary() = %v", e.Type, err)
@@ -404,6 +487,8 @@ func TestPropertyRandomCommands(t *testing.T) {
 				now = now.Add(time.Duration(rapid.IntRange(6, 40).Draw(t, "hours")) * time.Hour)
 			case 1: // the clock steps back a little (NTP)
 				now = now.Add(-time.Duration(rapid.IntRange(1, 120).Draw(t, "back")) * time.Second)
+			case 2, 3, 4: // quick steps: a citizen at the pad
+				now = now.Add(time.Duration(rapid.IntRange(0, 20).Draw(t, "quick")) * time.Second)
 			default:
 				now = now.Add(time.Duration(rapid.IntRange(0, 240).Draw(t, "seconds")) * time.Second)
 			}
@@ -439,4 +524,43 @@ func TestPropertyRandomCommands(t *testing.T) {
 			t.Fatalf("restore: %v", err)
 		}
 	})
+}
+
+// checkRatingEvent checks event i of one decision against the rating rules:
+// every service that ends at a window asks for a rating (when ratings are
+// on), request IDs grow, each request is closed exactly once, a 差评 has
+// reasons and a request not rated carries no grade.
+func checkRatingEvent(t *rapid.T, evs []hall.Event, i int, timeout time.Duration, ratings map[hall.RatingID]string, last *hall.RatingID) {
+	e := evs[i]
+	switch e.Type {
+	case hall.EvTicketFinished, hall.EvTicketReturned:
+		if timeout > 0 {
+			if i+1 >= len(evs) || evs[i+1].Type != hall.EvRatingRequested || evs[i+1].Ticket != e.Ticket || evs[i+1].Window != e.Window {
+				t.Fatalf("%v of %s at %s is not followed by its rating request", e.Type, e.Number, e.Window)
+			}
+		}
+	case hall.EvRatingRequested:
+		if e.Rating <= *last || ratings[e.Rating] != "" || e.Due.Sub(e.At) != timeout {
+			t.Fatalf("request %d (last %d, %q) due in %v, want %v", e.Rating, *last, ratings[e.Rating], e.Due.Sub(e.At), timeout)
+		}
+		*last = e.Rating
+		ratings[e.Rating] = "open"
+	case hall.EvRatingGiven, hall.EvRatingNotRated:
+		if ratings[e.Rating] != "open" {
+			t.Fatalf("%v of rating %d which is %q", e.Type, e.Rating, ratings[e.Rating])
+		}
+		ratings[e.Rating] = "closed"
+		switch {
+		case e.Type == hall.EvRatingNotRated && (e.Grade != 0 || e.Reason == ""):
+			t.Fatalf("not rated %d with grade %d, reason %q", e.Rating, e.Grade, e.Reason)
+		case e.Type == hall.EvRatingGiven && (!e.Grade.Valid() || e.Grade.Bad() != (len(e.Reasons) > 0)):
+			t.Fatalf("rating %d grade %d with reasons %v", e.Rating, e.Grade, e.Reasons)
+		}
+	case hall.EvDayReset:
+		for id, st := range ratings {
+			if st == "open" {
+				t.Fatalf("day reset with rating %d open", id)
+			}
+		}
+	}
 }

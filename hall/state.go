@@ -19,7 +19,12 @@ const (
 func (h *Hall) MarshalState() ([]byte, error) {
 	w := &wbuf{b: make([]byte, 0, 256+len(h.tickets)*96)}
 	w.b = append(w.b, stateMagic...)
-	w.byte(stateVersion)
+	ratings := h.rating.inUse()
+	if ratings {
+		w.byte(ratingsVersion) // the rating section follows the notice
+	} else {
+		w.byte(stateVersion)
+	}
 	w.bool(h.configured)
 	if h.configured {
 		h.cfg.encode(w)
@@ -72,6 +77,9 @@ func (h *Hall) MarshalState() ([]byte, error) {
 	w.int(a.Under)
 	w.int(a.Within)
 	h.notice.encode(w)
+	if ratings {
+		h.encodeRatings(w)
+	}
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -175,8 +183,9 @@ func Restore(data []byte) (*Hall, error) {
 		return nil, errors.New("hall: not a state snapshot")
 	}
 	r := &rbuf{b: data[len(stateMagic):]}
-	if v := r.byte(); r.err == nil && v != stateVersion {
-		return nil, fmt.Errorf("hall: state version %d not supported", v)
+	version := r.byte()
+	if r.err == nil && version != stateVersion && version != ratingsVersion {
+		return nil, fmt.Errorf("hall: state version %d not supported", version)
 	}
 	h := &Hall{}
 	h.configured = r.bool()
@@ -248,6 +257,11 @@ func Restore(data []byte) (*Hall, error) {
 	h.stats.acc.Under = r.int()
 	h.stats.acc.Within = r.int()
 	h.notice = decodeNotice(r)
+	if version == ratingsVersion && r.err == nil {
+		if err := h.decodeRatings(r); err != nil {
+			return nil, fmt.Errorf("hall: bad state snapshot: %w", err)
+		}
+	}
 	if r.err != nil {
 		return nil, fmt.Errorf("hall: bad state snapshot: %w", r.err)
 	}
@@ -402,5 +416,5 @@ func (h *Hall) Check() error {
 	if len(h.apptIdx) != len(h.appts) {
 		return errors.New("appointment index size")
 	}
-	return nil
+	return h.checkRatings()
 }

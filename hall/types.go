@@ -164,11 +164,13 @@ const (
 	OpApplyConfig                    // replace services, windows and rules
 	OpTick                           // periodic: day reset when due
 	OpNotice                         // show (or clear) a notice on every display
+	OpRate                           // a citizen rates the service at a window (rating.go)
+	OpSetCase                        // set the case number (办件编号) of a window's service
 )
 
 var opNames = [...]string{"", "issue", "check_in", "call_next", "call", "recall", "start", "skip",
 	"reactivate", "transfer", "hold", "resume", "pause", "unpause", "finish", "open_window",
-	"close_window", "set_priority", "load_appointments", "apply_config", "tick", "notice"}
+	"close_window", "set_priority", "load_appointments", "apply_config", "tick", "notice", "rate", "set_case"}
 
 // String returns the snake_case name of the operation.
 func (o Op) String() string {
@@ -213,7 +215,8 @@ var eventNames = [...]string{"", "config_applied", "day_reset", "ticket_issued",
 	"ticket_recalled", "service_started", "ticket_skipped", "ticket_reactivated",
 	"ticket_transferred", "ticket_held", "ticket_resumed", "ticket_finished", "ticket_returned",
 	"ticket_expired", "priority_changed", "window_opened", "window_closed", "window_paused",
-	"window_unpaused", "turn_near", "appointments_loaded", "notice"}
+	"window_unpaused", "turn_near", "appointments_loaded", "notice",
+	"rating_requested", "rating_given", "rating_not_rated", "case_set"}
 
 // String returns the snake_case name, e.g. "ticket_issued".
 func (t EventType) String() string {

@@ -72,6 +72,7 @@ type Counters struct {
 	Issued, Called, Served, NoShows, Transferred, Recalls int
 	WaitSum, WaitMax, ServiceSum, ServiceMax              time.Duration
 	WaitBuckets                                           [6]int // 0–3, 3–6, 6–9, 9–12, 12–15, 15+ minutes
+	Ratings                                               RatingCounts
 }
 
 // Accuracy compares the wait estimated at issue with the actual wait at the

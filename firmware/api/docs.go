@@ -106,17 +106,42 @@ func NewStateDoc(h *hall.Hall) StateDoc {
 
 // CountersDoc is one row of statistics, times in seconds.
 type CountersDoc struct {
-	Issued      int    `json:"issued"`
-	Called      int    `json:"called"`
-	Served      int    `json:"served"`
-	NoShows     int    `json:"no_shows"`
-	Transferred int    `json:"transferred"`
-	Recalls     int    `json:"recalls"`
-	WaitAvg     int64  `json:"wait_avg_s"`
-	WaitMax     int64  `json:"wait_max_s"`
-	ServiceAvg  int64  `json:"service_avg_s"`
-	ServiceMax  int64  `json:"service_max_s"`
-	WaitBuckets [6]int `json:"wait_buckets"`
+	Issued      int        `json:"issued"`
+	Called      int        `json:"called"`
+	Served      int        `json:"served"`
+	NoShows     int        `json:"no_shows"`
+	Transferred int        `json:"transferred"`
+	Recalls     int        `json:"recalls"`
+	WaitAvg     int64      `json:"wait_avg_s"`
+	WaitMax     int64      `json:"wait_max_s"`
+	ServiceAvg  int64      `json:"service_avg_s"`
+	ServiceMax  int64      `json:"service_max_s"`
+	WaitBuckets [6]int     `json:"wait_buckets"`
+	Ratings     RatingsDoc `json:"ratings"`
+}
+
+// RatingsDoc is the 好差评 count of one row: requested, given per grade
+// (1 非常满意 … 5 非常不满意), not rated (未评), and the two rates the
+// standard watches; a rate is null while it has no denominator.
+type RatingsDoc struct {
+	Requested        int      `json:"requested"`
+	Grades           [5]int   `json:"grades"`
+	NotRated         int      `json:"not_rated"`
+	Bad              int      `json:"bad"`
+	SatisfactionRate *float64 `json:"satisfaction_rate"`
+	NotRatedRate     *float64 `json:"not_rated_rate"`
+}
+
+// NewRatingsDoc converts rating counts.
+func NewRatingsDoc(c hall.RatingCounts) RatingsDoc {
+	d := RatingsDoc{Requested: c.Requested, Grades: c.Grades, NotRated: c.NotRated, Bad: c.Bad()}
+	if r, ok := c.SatisfactionRate(); ok {
+		d.SatisfactionRate = &r
+	}
+	if r, ok := c.NotRatedRate(); ok {
+		d.NotRatedRate = &r
+	}
+	return d
 }
 
 // StatsDoc is today's statistics per window, service and staff member.
@@ -141,7 +166,7 @@ func NewStatsDoc(s hall.Stats) StatsDoc {
 			d := CountersDoc{
 				Issued: c.Issued, Called: c.Called, Served: c.Served, NoShows: c.NoShows, Transferred: c.Transferred,
 				Recalls: c.Recalls, WaitMax: int64(c.WaitMax / time.Second), ServiceMax: int64(c.ServiceMax / time.Second),
-				WaitBuckets: c.WaitBuckets,
+				WaitBuckets: c.WaitBuckets, Ratings: NewRatingsDoc(c.Ratings),
 			}
 			if c.Called > 0 {
 				d.WaitAvg = int64(c.WaitSum / time.Duration(c.Called) / time.Second)

@@ -24,6 +24,8 @@ type Config struct {
 	HTTP     HTTP      `yaml:"http"`
 	MQTT     MQTT      `yaml:"mqtt"`
 	Devices  Devices   `yaml:"devices"`
+	Ratings  Ratings   `yaml:"ratings"`
+	Staff    []Staff   `yaml:"staff"`
 }
 
 // Gateway identifies the gateway and its hall.

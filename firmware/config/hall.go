@@ -34,6 +34,7 @@ func (c *Config) hallConfig() (hall.Config, error) {
 			CarryOver:        q.CarryOver,
 		},
 	}
+	hc.Ratings = c.Ratings.HallRules()
 	for _, s := range c.Services {
 		hc.Services = append(hc.Services, hall.ServiceConfig{
 			ID: s.ID, Name: s.Name, Prefix: s.Prefix, DailyCap: s.DailyCap, ServiceTime: s.ServiceTime.D(),

@@ -45,6 +45,8 @@ func (c *Config) validate() []*FieldError {
 	v.checkAddr("http.listen", c.HTTP.Listen)
 	c.MQTT.validate(v)
 	c.Devices.validate(v, c)
+	c.Ratings.validate(v)
+	validateStaff(v, c.Staff)
 	// The hall's own rules: services, windows, queue.
 	if hc, err := c.hallConfig(); err != nil {
 		v.errf("gateway.timezone", "%v", err)

@@ -58,6 +58,10 @@ type Outcome struct {
 type People interface {
 	TakeTicket(ctx context.Context, service string, green bool) error
 	Press(ctx context.Context, p Press) (Outcome, error)
+	// Rate is the citizen at window rating the service just finished:
+	// grade 1 非常满意 … 5 非常不满意, reason the 1-based reason number
+	// for a 差评 (0 = none given).
+	Rate(ctx context.Context, window string, grade, reason int) error
 }
 
 // Direct acts on the gateway's commands, as the local API does.
@@ -70,6 +74,13 @@ func (d Direct) TakeTicket(ctx context.Context, service string, green bool) erro
 		cmd.Priority, cmd.GreenReason = hall.Green, "elderly"
 	}
 	_, err := d.GW.Do(ctx, cmd)
+	return err
+}
+
+// Rate rates the window's pending service as the tablet pad does.
+func (d Direct) Rate(ctx context.Context, window string, grade, reason int) error {
+	_, err := d.GW.Do(ctx, hall.Command{Op: hall.OpRate, Window: window, Grade: hall.Grade(grade),
+		ReasonNumber: reason, Source: hall.PadKeys})
 	return err
 }
 

@@ -70,6 +70,11 @@ func (s *Screen) Render(w io.Writer, f Frame) {
 		all.Transferred += c.Transferred
 		all.WaitSum += c.WaitSum
 		all.WaitMax = max(all.WaitMax, c.WaitMax)
+		all.Ratings.Requested += c.Ratings.Requested
+		all.Ratings.NotRated += c.Ratings.NotRated
+		for g := range c.Ratings.Grades {
+			all.Ratings.Grades[g] += c.Ratings.Grades[g]
+		}
 	}
 	avg := time.Duration(0)
 	if all.Called > 0 {
@@ -81,6 +86,12 @@ func (s *Screen) Render(w io.Writer, f Frame) {
 	if acc.Samples > 0 {
 		fmt.Fprintf(&b, "wait estimates: MAE %s over %d calls, %d%% within range, %d%% longer than said\n",
 			roundDur(acc.MAE()), acc.Samples, acc.Within*100/acc.Samples, acc.Under*100/acc.Samples)
+	}
+	if r := all.Ratings; r.Requested > 0 {
+		sat, _ := r.SatisfactionRate()
+		nr, _ := r.NotRatedRate()
+		fmt.Fprintf(&b, "ratings (好差评): %d given, satisfaction %.1f%% (target ≥ 95%%), not rated %.1f%%, 差评 %d\n",
+			r.Given(), sat*100, nr*100, r.Bad())
 	}
 	if f.Refused > 0 {
 		fmt.Fprintf(&b, "refused at the kiosk: %d (daily cap or no open window)\n", f.Refused)

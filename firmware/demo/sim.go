@@ -260,6 +260,30 @@ func (s *Sim) staff(ctx context.Context, idx int, w config.Window) {
 	}
 }
 
+// Grades is the share of citizens giving each grade (1 非常满意 … 5 非常不满意);
+// the rest do not rate.
+var Grades = [5]float64{0.62, 0.26, 0.06, 0.02, 0.01}
+
+// rate has the citizen press a key on the window's pad, or walk away.
+func (s *Sim) rate(ctx context.Context, rng *rand.Rand, window string) {
+	x := rng.Float64()
+	for i, p := range Grades {
+		if x < p {
+			s.Clock.Sleep(ctx, 5*time.Second+time.Duration(rng.Int64N(int64(20*time.Second))))
+			reason := 0
+			if i >= 3 {
+				reason = 1 + rng.IntN(3)
+			}
+			if err := s.People.Rate(ctx, window, i+1, reason); err != nil && ctx.Err() == nil {
+				s.Rejected.Add(1)
+				s.Logger.Debug("rating refused", "window", window, "err", err)
+			}
+			return
+		}
+		x -= p
+	}
+}
+
 // serve handles the window's current ticket from its call to its end.
 func (s *Sim) serve(ctx context.Context, rng *rand.Rand, press func(Press) (Outcome, error), means map[string]time.Duration, w config.Window, held *[]hall.TicketID) {
 	b := s.Behaviour
@@ -313,7 +337,9 @@ func (s *Sim) serve(ctx context.Context, rng *rand.Rand, press func(Press) (Outc
 		}
 	}
 	s.Clock.Sleep(ctx, d)
-	press(Press{Key: KeyFinish})
+	if _, err := press(Press{Key: KeyFinish}); err == nil {
+		s.rate(ctx, rng, w.ID)
+	}
 	if rng.Float64() < b.ShortBreak {
 		if _, err := press(Press{Key: KeyPause, Reason: "临时离开"}); err == nil {
 			s.Clock.Sleep(ctx, 5*time.Minute+time.Duration(rng.Int64N(int64(10*time.Minute))))

@@ -30,6 +30,11 @@ type EventDoc struct {
 	Ahead       *int         `json:"ahead,omitempty"`
 	Estimate    *EstimateDoc `json:"estimate,omitempty"`
 	Appts       int          `json:"appointments,omitempty"`
+	Case        string       `json:"case,omitempty"`
+	Rating      uint64       `json:"rating,omitempty"`
+	Grade       int          `json:"grade,omitempty"` // 1 非常满意 … 5 非常不满意
+	Reasons     []string     `json:"reasons,omitempty"`
+	Due         *time.Time   `json:"due,omitempty"`
 }
 
 // EstimateDoc is a wait estimate in whole seconds.
@@ -53,7 +58,12 @@ func (c Committed) Doc() EventDoc {
 		Ticket: uint64(e.Ticket), Number: e.Number, Service: e.Service, Window: e.Window,
 		ToService: e.ToService, ToWindow: e.ToWindow, Staff: e.Staff, Reason: e.Reason,
 		Appointment: e.Appointment, Source: e.Source, Return: e.Return, Count: e.Count,
-		Appts: len(e.Appointments),
+		Appts: len(e.Appointments), Case: e.Case, Rating: uint64(e.Rating), Grade: int(e.Grade),
+		Reasons: e.Reasons,
+	}
+	if !e.Due.IsZero() {
+		due := e.Due.UTC()
+		d.Due = &due
 	}
 	if e.Ticket != 0 {
 		d.Priority = e.Priority.String()

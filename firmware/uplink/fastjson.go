@@ -33,7 +33,8 @@ const knownEventDocShape = "ID:string:id;Seq:uint64:seq;Type:string:type;At:time
 	"Staff:string:staff,omitempty;Reason:string:reason,omitempty;Appointment:string:appointment,omitempty;" +
 	"Source:string:source,omitempty;Priority:string:priority,omitempty;Return:bool:return,omitempty;" +
 	"Count:int:count,omitempty;Ahead:*int:ahead,omitempty;Estimate:*gateway.EstimateDoc:estimate,omitempty;" +
-	"Appts:int:appointments,omitempty;"
+	"Appts:int:appointments,omitempty;Case:string:case,omitempty;Rating:uint64:rating,omitempty;" +
+	"Grade:int:grade,omitempty;Reasons:[]string:reasons,omitempty;Due:*time.Time:due,omitempty;"
 
 var fastEvents = eventDocShape() == knownEventDocShape
 
@@ -93,6 +94,33 @@ func appendHallEvent(b []byte, e *Event) ([]byte, bool) {
 	if d.Appts != 0 {
 		b = append(b, `,"appointments":`...)
 		b = strconv.AppendInt(b, int64(d.Appts), 10)
+	}
+	b = appendOptStr(b, `,"case":`, d.Case)
+	if d.Rating != 0 {
+		b = append(b, `,"rating":`...)
+		b = strconv.AppendUint(b, d.Rating, 10)
+	}
+	if d.Grade != 0 {
+		b = append(b, `,"grade":`...)
+		b = strconv.AppendInt(b, int64(d.Grade), 10)
+	}
+	if len(d.Reasons) > 0 {
+		b = append(b, `,"reasons":[`...)
+		for i, r := range d.Reasons {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, r)
+		}
+		b = append(b, ']')
+	}
+	if d.Due != nil {
+		if !timeOK(*d.Due) {
+			return b, false
+		}
+		b = append(b, `,"due":"`...)
+		b = d.Due.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
 	}
 	if e.Historical {
 		b = append(b, `,"historical":true`...)

@@ -1,0 +1,9 @@
+package main
+
+// The daemon's optional components register themselves when their package
+// is linked in; this list links them into the one binary.
+import (
+	_ "hallgw/firmware/ratings" // signed rating records
+	_ "hallgw/firmware/uplink"  // MQTT store-and-forward and commands
+	_ "hallgw/firmware/web/pad" // the tablet rating pad
+)
