@@ -5,5 +5,6 @@ package main
 import (
 	_ "hallgw/firmware/ratings" // signed rating records
 	_ "hallgw/firmware/uplink"  // MQTT store-and-forward and commands
+	_ "hallgw/firmware/web"     // hall display, kiosk page, status page, /metrics
 	_ "hallgw/firmware/web/pad" // the tablet rating pad
 )

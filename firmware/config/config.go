@@ -24,6 +24,7 @@ type Config struct {
 	HTTP     HTTP      `yaml:"http"`
 	MQTT     MQTT      `yaml:"mqtt"`
 	Devices  Devices   `yaml:"devices"`
+	Web      Web       `yaml:"web"`
 	Ratings  Ratings   `yaml:"ratings"`
 	Staff    []Staff   `yaml:"staff"`
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +156,20 @@ func TestSecretNeverPrints(t *testing.T) {
 	b, _ := s.MarshalText()
 	if strings.Contains(string(b), "hunter2") {
 		t.Fatal("secret marshalled")
+	}
+}
+
+func TestSecretFromFile(t *testing.T) {
+	dir := t.TempDir()
+	name := dir + "/pw"
+	if err := os.WriteFile(name, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var s Secret
+	if err := s.setYAML("file:" + name); err != nil || string(s) != "s3cret" {
+		t.Fatalf("Secret(file:) = %q, %v; want s3cret", string(s), err)
+	}
+	if err := s.setYAML("file:" + dir + "/missing"); err == nil {
+		t.Fatal("missing secret file accepted")
 	}
 }

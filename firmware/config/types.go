@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -116,6 +117,16 @@ func (t TimeOfDay) MarshalText() ([]byte, error) { return []byte(t.String()), ni
 type Secret string
 
 func (s *Secret) setYAML(v string) error {
+	if name, ok := strings.CutPrefix(v, "file:"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("secret file: %w", err)
+		}
+		v = strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			return fmt.Errorf("secret file %s is empty", name)
+		}
+	}
 	*s = Secret(v)
 	return nil
 }

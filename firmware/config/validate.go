@@ -46,6 +46,7 @@ func (c *Config) validate() []*FieldError {
 	c.MQTT.validate(v)
 	c.Devices.validate(v, c)
 	c.Ratings.validate(v)
+	c.Web.validate(v)
 	validateStaff(v, c.Staff)
 	// The hall's own rules: services, windows, queue.
 	if hc, err := c.hallConfig(); err != nil {

@@ -168,6 +168,10 @@ func (d *Daemon) Fail(err error) {
 // then shuts down cleanly: components stop, the hall is snapshotted, the
 // journal is flushed and closed.
 func Run(ctx context.Context, opts Options) error {
+	// Components and open connections (display streams) follow this
+	// context; it ends on every way out, not only when the caller's does.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	d, err := start(ctx, opts)
 	if err != nil {
 		return err
@@ -178,8 +182,9 @@ func Run(ctx context.Context, opts Options) error {
 	case runErr = <-d.errc:
 		d.Logger.Error("stopping after a fatal error", "err", runErr)
 	}
-	stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	cancel()
+	stopCtx, stop := context.WithTimeout(context.Background(), 15*time.Second)
+	defer stop()
 	if err := d.shutdown(stopCtx); err != nil && runErr == nil {
 		runErr = err
 	}
