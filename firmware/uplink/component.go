@@ -31,6 +31,10 @@ func For(d *daemon.Daemon) *Uplink {
 	return u
 }
 
+// PublishedSections are the daemon status sections (daemon.AddStatus) that
+// the birth message and the telemetry carry in "extra".
+var PublishedSections = []string{"ratings", "firmware", "power", "archive"}
+
 func newComponent(d *daemon.Daemon) (daemon.Component, error) {
 	m := d.Cfg.MQTT
 	if len(m.Brokers) == 0 {
@@ -54,6 +58,16 @@ func newComponent(d *daemon.Daemon) (daemon.Component, error) {
 		Cursor: daemon.UplinkCursor, Health: d.Health, Hall: d.Gateway, ApplyConfig: d.ApplyConfig,
 		Firmware: d.Version, ConfigVersion: cv, Started: d.Started, DataDir: d.DataDir(),
 		Now: d.Now, Logger: d.Logger.With("part", "uplink"),
+		Extra: func() map[string]any {
+			st := d.Status()
+			out := map[string]any{}
+			for _, k := range PublishedSections {
+				if v, ok := st[k]; ok {
+					out[k] = v
+				}
+			}
+			return out
+		},
 	}
 	if d.Gateway == nil {
 		opts.Hall = nil

@@ -36,6 +36,10 @@ type Status struct {
 	// goodbye; the Will cannot know it).
 	Backlog *uint64       `json:"backlog,omitempty"`
 	Devices []DeviceBrief `json:"devices,omitempty"`
+	// Extra holds the status sections central needs to check the gateway:
+	// "ratings" (the public key that signs ratings and the chain head),
+	// "firmware" (slots, version, last rollback reason), "power", "archive".
+	Extra map[string]any `json:"extra,omitempty"`
 }
 
 // DeviceBrief names a device in the birth message.
@@ -85,6 +89,7 @@ type Telemetry struct {
 	At      time.Time      `json:"at"`
 	Gateway health.Gateway `json:"gateway"`
 	Devices []DeviceStats  `json:"devices,omitempty"`
+	Extra   map[string]any `json:"extra,omitempty"` // as in the birth message
 }
 
 // DeviceStats is one device's figures in the telemetry.

@@ -14,6 +14,7 @@ const (
 	LeafHealth    = "health"    // retained per device: health/<device id>
 	LeafFaults    = "faults"    // retained: the unresolved faults and the levels
 	LeafEvents    = "events"    // every business event, QoS 1, in journal order
+	LeafAlerts    = "alerts"    // alerts (a 差评) the moment they happen, QoS 1; also in events
 	LeafTelemetry = "telemetry" // periodic gateway and device figures, QoS 0
 	LeafCommand   = "cmd"       // commands from the platform (subscribed)
 	LeafReply     = "reply"     // replies to commands
@@ -42,6 +43,9 @@ func (t Topics) Faults() string { return t.Root + "/" + LeafFaults }
 
 // Events is the business event topic.
 func (t Topics) Events() string { return t.Root + "/" + LeafEvents }
+
+// Alerts is the live alert topic.
+func (t Topics) Alerts() string { return t.Root + "/" + LeafAlerts }
 
 // Telemetry is the periodic telemetry topic.
 func (t Topics) Telemetry() string { return t.Root + "/" + LeafTelemetry }

@@ -71,6 +71,9 @@ type Options struct {
 	ApplyConfig   ConfigApplier
 	Firmware      string
 	ConfigVersion string
+	// Extra returns the status sections published in the birth message
+	// and the telemetry (Status.Extra); nil for none.
+	Extra func() map[string]any
 	Started       time.Time // gateway start; default now
 	// DataDir is the directory whose file system is reported (default: the
 	// journal's).
@@ -552,10 +555,14 @@ func (u *Uplink) runSession(ctx context.Context, c mqtt.Client, sess uint64, url
 
 	sctx, cancel := context.WithCancel(ctx)
 	var side sync.WaitGroup
-	side.Add(1)
+	side.Add(2)
 	go func() {
 		defer side.Done()
 		u.sideLoop(sctx, c)
+	}()
+	go func() {
+		defer side.Done()
+		u.alertLoop(sctx, c, liveFrom)
 	}()
 	err = u.drain(sctx, c, lost, liveFrom)
 	cancel()
@@ -576,7 +583,7 @@ func (u *Uplink) birth(sess uint64) Status {
 	return Status{
 		V: SchemaVersion, Online: true, Session: sess, Gateway: u.o.GatewayID, Hall: u.o.HallID,
 		At: u.o.Now().UTC(), Firmware: u.o.Firmware, ConfigVersion: cv, Started: u.o.Started.UTC(),
-		Backlog: ptr(u.backlog()), Devices: brief,
+		Backlog: ptr(u.backlog()), Devices: brief, Extra: u.extra(),
 	}
 }
 
@@ -700,7 +707,54 @@ func (u *Uplink) Telemetry() Telemetry {
 	for i, d := range devs {
 		stats[i] = DeviceStats{ID: d.ID, State: d.State, LastSeen: d.LastSeen, Errors: d.Errors}
 	}
-	return Telemetry{V: SchemaVersion, At: u.o.Now().UTC(), Gateway: u.GatewayHealth(), Devices: stats}
+	return Telemetry{V: SchemaVersion, At: u.o.Now().UTC(), Gateway: u.GatewayHealth(), Devices: stats, Extra: u.extra()}
+}
+
+func (u *Uplink) extra() map[string]any {
+	if u.o.Extra == nil {
+		return nil
+	}
+	return u.o.Extra()
+}
+
+// KindAlert is the journal kind of alerts (a 差评, written by the ratings
+// component): they go to the alerts topic as soon as they are committed,
+// besides their place in the ordered event stream.
+const KindAlert = "alert"
+
+// alertLoop publishes, while a session lasts, every alert committed from
+// liveFrom on to the alerts topic at once, ahead of any backlog. The same
+// record, with the same id, reaches the events topic in order too.
+func (u *Uplink) alertLoop(ctx context.Context, c mqtt.Client, liveFrom uint64) {
+	next := liveFrom
+	for {
+		changed := u.j.Changed()
+		recs, err := u.j.Read(next, 256)
+		if err != nil {
+			u.log.Warn("uplink: alerts: read journal", "err", err)
+			return
+		}
+		for _, r := range recs {
+			next = r.Seq + 1
+			if r.Kind != KindAlert {
+				continue
+			}
+			b, err := EncodeEvent(u.o.GatewayID, r, false)
+			if err != nil {
+				u.log.Error("uplink: encode alert", "seq", r.Seq, "err", err)
+				continue
+			}
+			c.Publish(u.o.Topics.Alerts(), 1, false, b)
+		}
+		if len(recs) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
 }
 
 func (u *Uplink) wakeSide() {
