@@ -27,6 +27,8 @@ type Config struct {
 	Web      Web       `yaml:"web"`
 	Ratings  Ratings   `yaml:"ratings"`
 	Staff    []Staff   `yaml:"staff"`
+	Privacy  Privacy   `yaml:"privacy"`
+	Archive  Archive   `yaml:"archive"`
 }
 
 // Gateway identifies the gateway and its hall.

@@ -6,8 +6,10 @@ import "strings"
 // by path (/dev/ttyUSB0) or by USB identity (usb:VID:PID or
 // usb:VID:PID:SERIAL), which survives replugging into another socket.
 type Devices struct {
-	Kiosks []Kiosk `yaml:"kiosks"`
-	Buses  []Bus   `yaml:"buses"`
+	Kiosks        []Kiosk        `yaml:"kiosks"`
+	Buses         []Bus          `yaml:"buses"`
+	WindowReaders []WindowReader `yaml:"window_readers"`
+	Scanners      []Scanner      `yaml:"scanners"`
 }
 
 // Port is a serial port and its line speed.
@@ -23,6 +25,11 @@ type Kiosk struct {
 	Printer *Port  `yaml:"printer,omitempty"`
 	// PaperWidth is 58 or 80 (mm).
 	PaperWidth int `yaml:"paper_width"`
+	// IDCard is the kiosk's second-generation ID-card reader
+	// (docs/idcard.md): green channel by age, appointment check-in.
+	IDCard *Port `yaml:"idcard,omitempty"`
+	// Barcode is the kiosk's QR / barcode scanner: appointment QR check-in.
+	Barcode *Port `yaml:"barcode,omitempty"`
 }
 
 // Bus is one RS-485 window bus (docs/window-bus.md).
@@ -47,6 +54,16 @@ type Display struct {
 	Name    string `yaml:"name"`
 }
 
+// kioskCardReaders reports whether a kiosk has an ID-card reader.
+func (d *Devices) kioskCardReaders() bool {
+	for _, k := range d.Kiosks {
+		if k.IDCard != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *Devices) validate(v *validator, c *Config) {
 	windows := map[string]bool{}
 	for _, w := range c.Windows {
@@ -57,6 +74,12 @@ func (d *Devices) validate(v *validator, c *Config) {
 		v.checkID(p+".id", k.ID)
 		if k.Printer != nil {
 			checkPort(v, p+".printer", *k.Printer)
+		}
+		if k.IDCard != nil {
+			checkPort(v, p+".idcard", *k.IDCard)
+		}
+		if k.Barcode != nil {
+			checkPort(v, p+".barcode", *k.Barcode)
 		}
 		if k.PaperWidth != 0 && k.PaperWidth != 58 && k.PaperWidth != 80 {
 			v.errf(p+".paper_width", "%d: want 58 or 80", k.PaperWidth)

@@ -20,6 +20,18 @@ type Staff struct {
 	// Photo is a JPEG, PNG or WebP file, relative to the root like every
 	// configured path; empty shows no photo.
 	Photo string `yaml:"photo"`
+	// IDHash is the holder hash of their ID card (docs/privacy.md), for
+	// signing in at a window's card reader.
+	IDHash string `yaml:"id_hash"`
+}
+
+// StaffCards returns the staff roster as the window readers match it.
+func (c *Config) StaffCards() []StaffCard {
+	out := make([]StaffCard, len(c.Staff))
+	for i, s := range c.Staff {
+		out[i] = StaffCard{ID: s.ID, IDHash: s.IDHash}
+	}
+	return out
 }
 
 // Limits of a staff entry.

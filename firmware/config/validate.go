@@ -47,6 +47,11 @@ func (c *Config) validate() []*FieldError {
 	c.Devices.validate(v, c)
 	c.Ratings.validate(v)
 	c.Web.validate(v)
+	c.Privacy.validate(v, c.usesCardReaders())
+	c.Archive.validate(v)
+	validateWindowReaders(v, c.Devices.WindowReaders, c.Windows)
+	validateScanners(v, c.Devices.Scanners, c.Windows)
+	validateStaffCards(v, c.StaffCards())
 	validateStaff(v, c.Staff)
 	// The hall's own rules: services, windows, queue.
 	if hc, err := c.hallConfig(); err != nil {
@@ -55,6 +60,12 @@ func (c *Config) validate() []*FieldError {
 		v.errs = append(v.errs, hallFieldError(err))
 	}
 	return v.errs
+}
+
+// usesCardReaders reports whether any ID-card reader is configured: the
+// privacy secret is then required.
+func (c *Config) usesCardReaders() bool {
+	return len(c.Devices.WindowReaders) > 0 || c.Devices.kioskCardReaders()
 }
 
 func (g *Gateway) validate(v *validator) {

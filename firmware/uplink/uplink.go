@@ -267,6 +267,11 @@ func (u *Uplink) setState(state, broker string, session uint64, c mqtt.Client) {
 	u.mu.Unlock()
 }
 
+// Client returns the current session's MQTT client, or nil while
+// disconnected, for parts that publish on their own topics (the case
+// archive's uploads).
+func (u *Uplink) Client() mqtt.Client { return u.currentClient() }
+
 func (u *Uplink) currentClient() mqtt.Client {
 	u.mu.Lock()
 	defer u.mu.Unlock()
