@@ -33,6 +33,8 @@ func (h *Hall) Apply(e Event) error {
 		return h.applyNotice(&e)
 	case EvRatingRequested, EvRatingGiven, EvRatingNotRated, EvCaseSet:
 		return h.applyRating(&e)
+	case EvIssuingSuspended, EvIssuingResumed:
+		return h.applySuspend(&e)
 	}
 	t := h.ticket(e.Ticket)
 	if t == nil {

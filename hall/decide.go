@@ -131,6 +131,9 @@ func (h *Hall) turnNear(now time.Time) []Event {
 }
 
 func (h *Hall) decideOp(cmd *Command, now time.Time) ([]Event, error) {
+	if err := h.checkIssuing(cmd.Op); err != nil {
+		return nil, err
+	}
 	switch cmd.Op {
 	case OpIssue:
 		return h.decideIssue(cmd, now)
@@ -185,6 +188,8 @@ func (h *Hall) decideOp(cmd *Command, now time.Time) ([]Event, error) {
 		return h.decideRate(cmd, now)
 	case OpSetCase:
 		return h.decideSetCase(cmd, now)
+	case OpSuspendIssuing, OpResumeIssuing:
+		return h.decideSuspend(cmd, now)
 	}
 	return nil, errf(ErrInvalid, "unknown operation %v", cmd.Op)
 }

@@ -35,6 +35,8 @@ type Hall struct {
 	notice noticeRun // the notice every display shows (notice.go)
 
 	rating ratingRun // rating requests and case numbers (rating.go)
+
+	suspend suspendRun // issuing suspended (suspend.go)
 }
 
 // svcRun is the runtime state of a service.

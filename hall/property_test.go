@@ -18,7 +18,7 @@ var codes = []error{hall.ErrUnknownWindow, hall.ErrUnknownService, hall.ErrUnkno
 	hall.ErrWindowPaused, hall.ErrWindowBusy, hall.ErrNoCurrent, hall.ErrQueueEmpty, hall.ErrDailyCap,
 	hall.ErrRecallLimit, hall.ErrRecallTooSoon, hall.ErrBadState, hall.ErrUnknownAppointment,
 	hall.ErrAppointmentEarly, hall.ErrAppointmentLate, hall.ErrReactivateExpired, hall.ErrInvalid,
-	hall.ErrNoRating, hall.ErrRatingClosed}
+	hall.ErrNoRating, hall.ErrRatingClosed, hall.ErrIssuingSuspended}
 
 // propConfigs are the configurations the property test switches between:
 // the test hall with ratings, one with carry-over, turn-near and tight
@@ -53,7 +53,7 @@ var (
 		hall.OpTransfer, hall.OpHold, hall.OpResume, hall.OpPause, hall.OpUnpause, hall.OpFinish, hall.OpFinish,
 		hall.OpFinish, hall.OpOpenWindow, hall.OpOpenWindow, hall.OpCloseWindow, hall.OpSetPriority,
 		hall.OpLoadAppointments, hall.OpApplyConfig, hall.OpTick, hall.Op(0), hall.Op(77),
-		hall.OpRate, hall.OpRate, hall.OpSetCase,
+		hall.OpRate, hall.OpRate, hall.OpSetCase, hall.OpSuspendIssuing, hall.OpResumeIssuing,
 	}
 	propReasons = [][]string{nil, {"attitude"}, {"efficiency", "other"}, {"unstated"}, {"nope"},
 		{"attitude", "attitude"}, {"waiting"}}
@@ -202,6 +202,9 @@ func drawLikely(t *rapid.T, h *hall.Hall) (hall.Command, bool) {
 }
 
 func drawCommand(t *rapid.T, h *hall.Hall, now time.Time, cfgs []hall.Config) hall.Command {
+	if h.Issuing().Suspended && rapid.IntRange(0, 5).Draw(t, "power_back") == 0 {
+		return hall.Command{Op: hall.OpResumeIssuing, Source: "power"}
+	}
 	if rapid.IntRange(0, 9).Draw(t, "likely") < 6 {
 		if cmd, ok := drawLikely(t, h); ok {
 			return cmd
@@ -268,6 +271,8 @@ func drawCommand(t *rapid.T, h *hall.Hall, now time.Time, cfgs []hall.Config) ha
 		}
 	case hall.OpRate:
 		return drawRate(t, h, cmd.Window)
+	case hall.OpSuspendIssuing:
+		cmd.Reason = rapid.SampledFrom([]string{"", "市电中断，系统即将停机维护", "x", strings.Repeat("停", hall.MaxSuspendReason+1)}).Draw(t, "suspend_reason")
 	case hall.OpSetCase:
 		cmd.Case = rapid.SampledFrom([]string{"", "C-1", "has space", strings.Repeat("9", hall.MaxCaseLen+1)}).Draw(t, "case")
 	case hall.OpApplyConfig:
@@ -423,6 +428,9 @@ func sameViews(a, b *hall.Hall) error {
 	if !reflect.DeepEqual(a.PendingRatings(), b.PendingRatings()) {
 		return errors.New("pending ratings differ")
 	}
+	if a.Issuing() != b.Issuing() {
+		return fmt.Errorf("issuing %+v vs %+v", a.Issuing(), b.Issuing())
+	}
 	return nil
 }
 
@@ -437,12 +445,17 @@ func TestPropertyRandomCommands(t *testing.T) {
 		notified := map[hall.TicketID]bool{}
 		ratings := map[hall.RatingID]string{} // "open" or "closed"
 		var lastRating hall.RatingID
+		suspended := false // issuing suspended, as the journal says
 		now := base.Add(-time.Hour)
 		do := func(cmd hall.Command) {
 			before := h.Digest()
 			evs, err := h.Decide(cmd, now)
 			if h.Digest() != before {
 				t.Fatalf("Decide(%v) changed the state", cmd.Op)
+			}
+			issuing := cmd.Op == hall.OpIssue || cmd.Op == hall.OpCheckIn
+			if refused := errors.Is(err, hall.ErrIssuingSuspended); refused != (suspended && issuing) {
+				t.Fatalf("Decide(%v) error = %v with issuing suspended = %v", cmd.Op, err, suspended)
 			}
 			if err != nil {
 				var he *hall.Error
@@ -466,6 +479,16 @@ func TestPropertyRandomCommands(t *testing.T) {
 					t.Fatalf("Apply(%+v) = %v", e, err)
 				}
 				switch e.Type {
+				case hall.EvIssuingSuspended, hall.EvIssuingResumed:
+					if suspended == (e.Type == hall.EvIssuingSuspended) {
+						t.Fatalf("%v while suspended = %v", e.Type, suspended)
+					}
+					suspended = e.Type == hall.EvIssuingSuspended
+				}
+				if e.Type == hall.EvTicketIssued && suspended {
+					t.Fatalf("ticket %s issued while issuing is suspended", e.Number)
+				}
+				switch e.Type {
 				case hall.EvTicketIssued, hall.EvTicketReactivated, hall.EvTicketTransferred, hall.EvTicketReturned:
 					notified[e.Ticket] = false
 				case hall.EvTurnNear:
@@ -477,6 +500,9 @@ func TestPropertyRandomCommands(t *testing.T) {
 			}
 			journal = append(journal, evs...)
 			checkViews(t, h, notified)
+			if v := h.Issuing(); v.Suspended != suspended || v.Suspended == (v.Reason == "") {
+				t.Fatalf("Issuing() = %+v, journal says suspended = %v", v, suspended)
+			}
 		}
 		first := rapid.SampledFrom(cfgs).Draw(t, "first_config")
 		do(hall.Command{Op: hall.OpApplyConfig, Config: &first})

@@ -19,12 +19,8 @@ const (
 func (h *Hall) MarshalState() ([]byte, error) {
 	w := &wbuf{b: make([]byte, 0, 256+len(h.tickets)*96)}
 	w.b = append(w.b, stateMagic...)
-	ratings := h.rating.inUse()
-	if ratings {
-		w.byte(ratingsVersion) // the rating section follows the notice
-	} else {
-		w.byte(stateVersion)
-	}
+	version := h.stateVersionFor() // optional sections follow the notice (suspend.go)
+	w.byte(version)
 	w.bool(h.configured)
 	if h.configured {
 		h.cfg.encode(w)
@@ -77,9 +73,7 @@ func (h *Hall) MarshalState() ([]byte, error) {
 	w.int(a.Under)
 	w.int(a.Within)
 	h.notice.encode(w)
-	if ratings {
-		h.encodeRatings(w)
-	}
+	h.encodeSections(w, version)
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -184,7 +178,7 @@ func Restore(data []byte) (*Hall, error) {
 	}
 	r := &rbuf{b: data[len(stateMagic):]}
 	version := r.byte()
-	if r.err == nil && version != stateVersion && version != ratingsVersion {
+	if r.err == nil && !knownStateVersion(version) {
 		return nil, fmt.Errorf("hall: state version %d not supported", version)
 	}
 	h := &Hall{}
@@ -257,8 +251,8 @@ func Restore(data []byte) (*Hall, error) {
 	h.stats.acc.Under = r.int()
 	h.stats.acc.Within = r.int()
 	h.notice = decodeNotice(r)
-	if version == ratingsVersion && r.err == nil {
-		if err := h.decodeRatings(r); err != nil {
+	if r.err == nil {
+		if err := h.decodeSections(r, version); err != nil {
 			return nil, fmt.Errorf("hall: bad state snapshot: %w", err)
 		}
 	}

@@ -170,7 +170,8 @@ const (
 
 var opNames = [...]string{"", "issue", "check_in", "call_next", "call", "recall", "start", "skip",
 	"reactivate", "transfer", "hold", "resume", "pause", "unpause", "finish", "open_window",
-	"close_window", "set_priority", "load_appointments", "apply_config", "tick", "notice", "rate", "set_case"}
+	"close_window", "set_priority", "load_appointments", "apply_config", "tick", "notice", "rate", "set_case",
+	"suspend_issuing", "resume_issuing"}
 
 // String returns the snake_case name of the operation.
 func (o Op) String() string {
@@ -216,7 +217,8 @@ var eventNames = [...]string{"", "config_applied", "day_reset", "ticket_issued",
 	"ticket_transferred", "ticket_held", "ticket_resumed", "ticket_finished", "ticket_returned",
 	"ticket_expired", "priority_changed", "window_opened", "window_closed", "window_paused",
 	"window_unpaused", "turn_near", "appointments_loaded", "notice",
-	"rating_requested", "rating_given", "rating_not_rated", "case_set"}
+	"rating_requested", "rating_given", "rating_not_rated", "case_set",
+	"issuing_suspended", "issuing_resumed"}
 
 // String returns the snake_case name, e.g. "ticket_issued".
 func (t EventType) String() string {

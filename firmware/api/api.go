@@ -309,6 +309,7 @@ var errorCodes = []struct {
 	{hall.ErrAppointmentLate, "appointment_late", http.StatusConflict},
 	{hall.ErrReactivateExpired, "reactivate_expired", http.StatusConflict},
 	{hall.ErrInvalid, "invalid", http.StatusBadRequest},
+	{hall.ErrIssuingSuspended, "issuing_suspended", http.StatusServiceUnavailable},
 	{gateway.ErrClosed, "closed", http.StatusServiceUnavailable},
 	{context.DeadlineExceeded, "timeout", http.StatusServiceUnavailable},
 }

@@ -29,6 +29,7 @@ type Config struct {
 	Staff    []Staff   `yaml:"staff"`
 	Privacy  Privacy   `yaml:"privacy"`
 	Archive  Archive   `yaml:"archive"`
+	Power    Power     `yaml:"power"`
 }
 
 // Gateway identifies the gateway and its hall.

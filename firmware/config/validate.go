@@ -49,6 +49,7 @@ func (c *Config) validate() []*FieldError {
 	c.Web.validate(v)
 	c.Privacy.validate(v, c.usesCardReaders())
 	c.Archive.validate(v)
+	c.Power.validate(v)
 	validateWindowReaders(v, c.Devices.WindowReaders, c.Windows)
 	validateScanners(v, c.Devices.Scanners, c.Windows)
 	validateStaffCards(v, c.StaffCards())

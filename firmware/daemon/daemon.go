@@ -206,9 +206,12 @@ func start(ctx context.Context, opts Options) (d *Daemon, err error) {
 		Mux: http.NewServeMux(), Started: opts.Now(), errc: make(chan error, 1), Ctx: ctx,
 	}
 	d.lastTick.Store(time.Now().UnixNano())
+	started := d // a failing return sets d to nil
 	defer func() {
 		if err != nil {
-			d.shutdown(context.Background())
+			// Stop what did start; the caller gets the error, not a half
+			// daemon.
+			started.shutdown(context.Background())
 		}
 	}()
 	if err := os.MkdirAll(d.DataDir(), 0o750); err != nil {

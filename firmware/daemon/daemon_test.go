@@ -191,3 +191,34 @@ func TestComponentsStartInOrderAndStopInReverse(t *testing.T) {
 		t.Errorf("order = %s, want %s", got, want)
 	}
 }
+
+type failing struct{}
+
+func (failing) Start(context.Context) error { return errors.New("no such device") }
+func (failing) Stop(context.Context) error  { return nil }
+
+func TestFailingComponentStopsTheStart(t *testing.T) {
+	t.Setenv("HALLGW_TEST_FAILING", "1")
+	failOnce.Do(func() {
+		daemon.Register("test-failing", 1002, func(d *daemon.Daemon) (daemon.Component, error) {
+			if os.Getenv("HALLGW_TEST_FAILING") != "1" {
+				return nil, nil
+			}
+			return failing{}, nil
+		})
+	})
+	dir := t.TempDir()
+	path, _ := testConfig(t, dir, "")
+	l, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	err = daemon.Run(context.Background(), daemon.Options{Config: l, Listener: ln,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "no such device") {
+		t.Fatalf("Run = %v, want the component's error", err)
+	}
+}
+
+var failOnce sync.Once

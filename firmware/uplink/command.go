@@ -55,6 +55,7 @@ type Request struct {
 	Window       *WindowArgs
 	Appointments *AppointmentArgs
 	Fault        *FaultArgs
+	Args         json.RawMessage // a registered command's arguments (RegisterCommand)
 }
 
 // ConfigArgs carries a whole configuration file.
@@ -221,7 +222,7 @@ func DecodeCommand(payload []byte) (*Request, error) {
 	case "":
 		return nil, cmdErr(CodeMalformed, "cmd missing")
 	default:
-		return nil, cmdErr(CodeUnknown, "unknown command %q", clip(e.Cmd, 40))
+		return decodeExt(r, args)
 	}
 	if err != nil {
 		return nil, &CommandError{Code: CodeInvalid, Msg: e.Cmd + ": " + err.Error(), Err: err}
@@ -245,6 +246,8 @@ func EncodeCommand(r *Request) ([]byte, error) {
 		args = r.Appointments
 	case r.Fault != nil:
 		args = r.Fault
+	case r.Args != nil:
+		args = r.Args
 	}
 	if args != nil {
 		b, err := json.Marshal(args)

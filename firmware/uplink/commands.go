@@ -194,7 +194,7 @@ func (u *Uplink) run1(ctx context.Context, req *Request) (any, string, error) {
 		}
 		return f, "fault " + f.ID + " closed", nil
 	}
-	return nil, "", cmdErr(CodeUnknown, "unknown command %q", req.Cmd)
+	return u.runExt(ctx, req)
 }
 
 // StatusResult is the result of the status command.

@@ -73,8 +73,8 @@ type Options struct {
 	ConfigVersion string
 	// Extra returns the status sections published in the birth message
 	// and the telemetry (Status.Extra); nil for none.
-	Extra func() map[string]any
-	Started       time.Time // gateway start; default now
+	Extra   func() map[string]any
+	Started time.Time // gateway start; default now
 	// DataDir is the directory whose file system is reported (default: the
 	// journal's).
 	DataDir    string
