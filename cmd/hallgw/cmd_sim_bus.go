@@ -231,4 +231,3 @@ func simBusCommand(sim *bussim.Sim, line string, say func(string, ...any)) (quit
 	}
 	return false, fmt.Errorf("unknown command %q (type help)", f[0])
 }
-
