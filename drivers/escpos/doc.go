@@ -36,7 +36,8 @@
 // A ticket nobody can read must not be issued. The kiosk calls Status before
 // it issues (journals) a ticket; when Status().CanPrint() is false it issues
 // none, shows "取号机缺纸，请到咨询台取号" (or the fault) and the health
-// report carries the status. PrintTicket checks again before sending and
+// report carries the status. PrintTicket checks again before sending (unless
+// the last read is younger than Opts.FreshStatus) and
 // returns a *StatusError matching ErrPaperEnd, ErrCoverOpen, ErrOffline,
 // ErrCutter… without sending anything. Paper near end still prints; the
 // status (LastStatus) reports it so staff change the roll in time.

@@ -38,6 +38,14 @@ type Opts struct {
 	WriteChunk int
 	// Now is the clock for read deadlines; nil means time.Now.
 	Now func() time.Time
+	// FreshStatus lets PrintTicket trust a status read less than this long
+	// ago (by Status, or after the previous ticket) instead of asking the
+	// printer again before sending, so the ticket's first byte leaves at
+	// once. Paper is only used while printing and every print ends with a
+	// status read, so a fresh "can print" only misses a cover opened in
+	// that moment, which the read after printing catches (ErrIncomplete).
+	// Zero always asks.
+	FreshStatus time.Duration
 }
 
 // DefaultOpts suit a Chinese 80 mm thermal printer on a serial or
@@ -410,9 +418,11 @@ func (p *Printer) PrintTicket(ctx context.Context, t Ticket) error {
 	if err != nil {
 		return err
 	}
-	before, err := p.status(ctx, gen)
-	if err != nil {
-		return err
+	before, at := p.LastStatus()
+	if p.opts.FreshStatus <= 0 || at.IsZero() || p.now().Sub(at) > p.opts.FreshStatus || !before.CanPrint() {
+		if before, err = p.status(ctx, gen); err != nil {
+			return err
+		}
 	}
 	if !before.CanPrint() {
 		return &StatusError{Status: before}
