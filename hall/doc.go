@@ -43,9 +43,13 @@
 // normal ticket next if one is waiting, so normal tickets never starve.
 //
 // Wait estimates use the queue-length estimator, (people ahead + 1) × mean
-// service time ÷ open windows, with a per-service integer EWMA of the
-// service time; they are shown as a range of whole minutes (±20 %, at least
-// one minute). The estimate made at issue is compared with the actual wait
+// service time ÷ the windows serving the service, with a per-service integer
+// EWMA of the service time. Only open, unpaused windows count, and a window
+// shared with other services counts for the share of its waiting work that
+// is this service's (a window whose other queues are empty counts whole):
+// plain "÷ open windows" under-predicted most waits where windows serve two
+// or three services. Estimates are shown as a range of whole minutes
+// (±20 %, at least one minute). The estimate made at issue is compared with the actual wait
 // when the ticket is first called (Stats.Accuracy).
 //
 // The business day starts at Rules.ResetAt local time (Config.Location).

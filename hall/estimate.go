@@ -13,7 +13,13 @@ const (
 // windows: (ahead+1) × mean ÷ open, as a range of whole minutes (±20 %,
 // rounded outward, at least one minute).
 func estimateFor(ahead int, mean time.Duration, open int) Estimate {
-	if open <= 0 {
+	return estimateMilli(ahead, mean, int64(open)*1000)
+}
+
+// estimateMilli is estimateFor with the number of windows in thousandths,
+// so that a window shared between several services counts for its share.
+func estimateMilli(ahead int, mean time.Duration, milliServers int64) Estimate {
+	if milliServers <= 0 {
 		return Estimate{}
 	}
 	if ahead < 0 {
@@ -21,7 +27,15 @@ func estimateFor(ahead int, mean time.Duration, open int) Estimate {
 	}
 	ahead = min(ahead, maxAhead)
 	mean = min(max(mean, 0), maxServiceTime)
-	point := time.Duration(ahead+1) * mean / time.Duration(open)
+	// (ahead+1) × mean ÷ (milliServers/1000), without overflow: a tiny
+	// share of one window would otherwise multiply past int64.
+	x := int64(ahead+1) * int64(mean)
+	var point time.Duration
+	if q := x / milliServers; q > int64(maxWait)/1000 {
+		point = maxWait
+	} else {
+		point = min(time.Duration(q*1000+x%milliServers*1000/milliServers), maxWait)
+	}
 	lo := (point - point/5).Truncate(time.Minute)
 	hi := point + point/5
 	if r := hi.Truncate(time.Minute); r != hi {
@@ -35,7 +49,36 @@ func estimateFor(ahead int, mean time.Duration, open int) Estimate {
 // estimate returns the estimate for ahead people before a ticket in the
 // queue of service si.
 func (h *Hall) estimate(si, ahead int) Estimate {
-	return estimateFor(ahead, h.svcs[si].mean, h.openWindows(si))
+	return estimateMilli(ahead, h.svcs[si].mean, h.servers(si, ahead))
+}
+
+// servers returns how many windows, in thousandths, will work on service si
+// until a ticket with ahead people before it is called. A window that serves
+// only si counts whole. A window that also serves other services splits its
+// time: call-next spreads it over its queues by their pressure, so it gives
+// si the share that si's work up to that ticket ((ahead+1) × the mean
+// service time) is of all the work waiting for it (plus the other queues'
+// tickets × their means). A shared window whose other queues are empty
+// counts whole; one shared with an equally loaded queue counts half.
+// Integer arithmetic keeps replays bit-identical.
+func (h *Hall) servers(si, ahead int) int64 {
+	id := h.cfg.Services[si].ID
+	secs := func(sj int) int64 { return int64(max(h.svcs[sj].mean/time.Second, 1)) }
+	mine := int64(min(max(ahead, 0), maxAhead)+1) * secs(si)
+	var total int64
+	for wi := range h.wins {
+		if h.wins[wi].state != Open || !h.serves(wi, id) {
+			continue
+		}
+		sum := mine
+		for _, sid := range h.cfg.Windows[wi].Services {
+			if sj, ok := h.svcIdx[sid]; ok && sj != si {
+				sum += int64(len(h.svcs[sj].queue)) * secs(sj)
+			}
+		}
+		total += max(mine*1000/sum, 1)
+	}
+	return total
 }
 
 // estimateAddressed returns the estimate for a ticket addressed to window
