@@ -33,10 +33,24 @@ func init() {
 		summary: "print the built-in default configuration (the demo hall)",
 		run: func(ctx context.Context, e *env, args []string) error {
 			fs := newFlags(e, "config default")
+			windows := fs.Int("windows", 0, "give the hall this many windows (more repeat the default ones' kinds and services); 0 = the default 20")
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
-			_, err := e.stdout.Write(config.DefaultYAML())
+			if *windows == 0 {
+				_, err := e.stdout.Write(config.DefaultYAML())
+				return err
+			}
+			if *windows < 1 || *windows > 999 {
+				return fmt.Errorf("%w: --windows %d: want 1…999", errUsage, *windows)
+			}
+			c := config.Default()
+			c.Windows = config.ResizeWindows(c.Windows, *windows)
+			out, err := config.Marshal(c)
+			if err != nil {
+				return err
+			}
+			_, err = e.stdout.Write(out)
 			return err
 		},
 	})

@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"hallgw/hall"
@@ -63,4 +65,23 @@ func hallFieldError(err error) *FieldError {
 		return &FieldError{Path: p, Msg: ce.Msg}
 	}
 	return &FieldError{Msg: err.Error()}
+}
+
+// ResizeWindows returns n windows: the first ones as given, more made by
+// repeating their kinds and services (numbered on), for sizing a hall in
+// the demo and the footprint benchmark.
+func ResizeWindows(ws []Window, n int) []Window {
+	if n <= len(ws) {
+		return append([]Window(nil), ws[:n]...)
+	}
+	out := append([]Window(nil), ws...)
+	for i := len(ws); i < n; i++ {
+		src := ws[i%len(ws)]
+		num := i + 1
+		out = append(out, Window{
+			ID: strconv.Itoa(num), Number: num, Name: fmt.Sprintf("%s%d", src.Name, num), Kind: src.Kind,
+			Services: append([]string(nil), src.Services...),
+		})
+	}
+	return out
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -87,7 +86,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	cfg := config.Default()
 	if o.Windows > 0 {
-		cfg.Windows = resizeWindows(cfg.Windows, o.Windows)
+		cfg.Windows = config.ResizeWindows(cfg.Windows, o.Windows)
 	}
 	data := o.DataDir
 	if data == "" {
@@ -264,22 +263,4 @@ func listen(addr string) (net.Listener, error) {
 		return ln, nil
 	}
 	return net.Listen("tcp", "127.0.0.1:0")
-}
-
-// resizeWindows returns n windows: the first ones as configured, more made
-// by repeating the configured ones' kinds and services.
-func resizeWindows(ws []config.Window, n int) []config.Window {
-	if n <= len(ws) {
-		return append([]config.Window(nil), ws[:n]...)
-	}
-	out := append([]config.Window(nil), ws...)
-	for i := len(ws); i < n; i++ {
-		src := ws[i%len(ws)]
-		num := i + 1
-		out = append(out, config.Window{
-			ID: strconv.Itoa(num), Number: num, Name: fmt.Sprintf("%s%d", src.Name, num), Kind: src.Kind,
-			Services: append([]string(nil), src.Services...),
-		})
-	}
-	return out
 }

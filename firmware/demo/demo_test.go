@@ -87,9 +87,9 @@ func TestResizeWindows(t *testing.T) {
 		last string
 	}{{5, "5"}, {20, "20"}, {40, "40"}}
 	for _, tt := range tests {
-		got := resizeWindows(base, tt.n)
+		got := config.ResizeWindows(base, tt.n)
 		if len(got) != tt.n || got[len(got)-1].ID != tt.last || got[len(got)-1].Number != tt.n {
-			t.Errorf("resizeWindows(%d) ends with %+v, want %d windows ending at %s", tt.n, got[len(got)-1], tt.n, tt.last)
+			t.Errorf("ResizeWindows(%d) ends with %+v, want %d windows ending at %s", tt.n, got[len(got)-1], tt.n, tt.last)
 		}
 		c := config.Default()
 		c.Windows = got
@@ -98,7 +98,7 @@ func TestResizeWindows(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := hc.Validate(); err != nil {
-			t.Errorf("resizeWindows(%d) gives an invalid hall: %v", tt.n, err)
+			t.Errorf("ResizeWindows(%d) gives an invalid hall: %v", tt.n, err)
 		}
 	}
 }
