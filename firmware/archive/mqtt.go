@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"hallgw/firmware/uplink"
 )
 
 // MQTTOptions configure an MQTTTransport.
@@ -119,7 +121,12 @@ func (t *MQTTTransport) subscribe(ctx context.Context, cl mqtt.Client) error {
 	if done {
 		return nil
 	}
-	if err := wait(ctx, cl.Subscribe(t.ackT, t.o.QoS, t.onAck)); err != nil {
+	tok := cl.Subscribe(t.ackT, t.o.QoS, t.onAck)
+	err := wait(ctx, tok)
+	if err == nil {
+		err = uplink.SubscribeResult(tok)
+	}
+	if err != nil {
 		return fmt.Errorf("archive: subscribe %s: %w", t.ackT, err)
 	}
 	t.mu.Lock()

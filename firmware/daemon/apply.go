@@ -14,7 +14,7 @@ import (
 
 // ErrRestart is returned by Run when a new configuration needs the daemon to
 // start again (systemd's Restart=always brings it back on the new file).
-var ErrRestart = errors.New("daemon: restarting for a new configuration")
+var ErrRestart = errors.New("daemon: restarting (new configuration or firmware)")
 
 // ApplyResult says what applying a configuration did.
 type ApplyResult struct {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -116,11 +117,28 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.closed = true
-	if err := b.srv.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("mqttbroker: close: %w", err)
+	// mochi v2.7.9 can deadlock in Close when a client disconnects at the
+	// same moment (Clients.GetByListener takes its read lock twice, and a
+	// writer queued between them blocks both). Close waits a bounded time
+	// and then gives up on the server's goroutines rather than hang the
+	// process that is stopping.
+	done := make(chan error, 1)
+	go func() { done <- b.srv.Close() }()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("mqttbroker: close: %w", err)
+		}
+		return nil
+	case <-time.After(closeWait):
+		return errCloseStuck
 	}
-	return nil
 }
+
+// closeWait bounds Close.
+const closeWait = 5 * time.Second
+
+var errCloseStuck = errors.New("mqttbroker: close: the broker did not stop in time (left to the process exit)")
 
 // authHook lets in anyone when users is empty, else only the users with
 // their passwords; every client may use every topic.

@@ -532,7 +532,13 @@ func (u *Uplink) linkDown(reason, counter string) {
 // runSession publishes the birth, the retained device health and faults,
 // then drains the journal until the connection is lost or ctx ends.
 func (u *Uplink) runSession(ctx context.Context, c mqtt.Client, sess uint64, url string, lost <-chan error) error {
-	if err := waitToken(ctx, c.Subscribe(u.o.Topics.Command(), 1, u.onCommand), u.o.ConnectTimeout); err != nil {
+	tok := c.Subscribe(u.o.Topics.Command(), 1, u.onCommand)
+	err := waitToken(ctx, tok, u.o.ConnectTimeout)
+	if err == nil {
+		err = SubscribeResult(tok)
+	}
+	if err != nil {
+		// The session ends and the next connection subscribes again.
 		return fmt.Errorf("uplink: subscribe %s: %w", u.o.Topics.Command(), err)
 	}
 	// Events committed from now on are live; those before are the backlog.

@@ -68,15 +68,24 @@ func Watch(ctx context.Context, o WatchOptions, fn func(WatchMessage) error) err
 			// Subscribing again after every reconnect brings the retained
 			// state again too.
 			go func() {
-				tok := c.Subscribe(filter, 1, handler)
-				tok.WaitTimeout(10 * time.Second)
-				if err := tok.Error(); err != nil {
+				var err error
+				for try := 0; try < 5; try++ {
+					tok := c.Subscribe(filter, 1, handler)
+					if !tok.WaitTimeout(10 * time.Second) {
+						err = errors.New("no answer from the broker")
+						continue
+					}
+					if err = SubscribeResult(tok); err == nil {
+						break
+					}
+				}
+				if err != nil {
 					note("subscribe: " + err.Error())
 				} else {
 					note("connected, watching " + filter)
 				}
 				select {
-				case subErr <- tok.Error():
+				case subErr <- err:
 				default:
 				}
 			}()
