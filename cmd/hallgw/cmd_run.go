@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strings"
 	_ "time/tzdata" // the board may have no zoneinfo
 
@@ -30,8 +32,20 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 	root := fs.String("root", "", "prefix every configured path with `dir` (tests, image builds)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the daemon stops (for go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	logger, err := newLogger(e, *logFormat, *logLevel)
 	if err != nil {

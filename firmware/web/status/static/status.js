@@ -39,6 +39,10 @@
     if (b) runTest(b);
   });
 
+  function testNames(panel) {
+    return Array.from(panel.querySelectorAll("[data-test]"), (b) => b.dataset.test).join("\n");
+  }
+
   async function refresh() {
     if (running) return;
     try {
@@ -46,12 +50,21 @@
       if (!resp.ok) return;
       const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
       if (running) return; // a test began meanwhile: keep its buttons
-      const cur = document.getElementById("test-result");
-      const keep = cur ? [cur.className, cur.textContent, cur.dataset.outcome] : null;
-      document.getElementById("live").replaceWith(doc.getElementById("live"));
+      const fresh = document.adoptNode(doc.getElementById("live"));
+      const cur = document.getElementById("tests");
+      const next = fresh.querySelector("#tests");
+      if (cur && next && testNames(cur) === testNames(next)) {
+        // The same tests: keep the panel itself, so that a press that is
+        // half done (button down, not yet up) still lands on its button,
+        // and the last result stays as it was.
+        next.replaceWith(cur);
+      } else {
+        const out = document.getElementById("test-result");
+        const again = fresh.querySelector("#test-result");
+        if (out && again) { again.className = out.className; again.textContent = out.textContent; if (out.dataset.outcome) again.dataset.outcome = out.dataset.outcome; }
+      }
+      document.getElementById("live").replaceWith(fresh);
       document.getElementById("now").textContent = doc.getElementById("now").textContent;
-      const again = document.getElementById("test-result");
-      if (keep && again) { [again.className, again.textContent] = keep; if (keep[2]) again.dataset.outcome = keep[2]; }
       document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
     } catch (e) { /* the next refresh tries again */ }
   }
