@@ -3,11 +3,13 @@ package ups_test
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
+	"hallgw/drivers/simwire"
 	"hallgw/drivers/ups"
 	"hallgw/drivers/ups/upssim"
 	"hallgw/firmware/serialport"
@@ -437,5 +439,67 @@ func TestNewRejectsBadOpts(t *testing.T) {
 	}
 	if _, err := ups.New(nil, nil); err == nil {
 		t.Error("New(nil, nil) succeeded")
+	}
+}
+
+// timingPort records when the last request was written and when the
+// first read after it began.
+type timingPort struct {
+	io.ReadWriter
+	wrote, firstRead time.Time
+}
+
+func (c *timingPort) Write(b []byte) (int, error) {
+	c.wrote, c.firstRead = time.Now(), time.Time{}
+	return c.ReadWriter.Write(b)
+}
+
+func (c *timingPort) Read(b []byte) (int, error) {
+	if c.firstRead.IsZero() && !c.wrote.IsZero() {
+		c.firstRead = time.Now()
+	}
+	return c.ReadWriter.Read(b)
+}
+
+func TestDevStatusWaitsOutTheReply(t *testing.T) {
+	// The emulator paces its 47-byte reply a character at a time, as a
+	// 2400-baud line delivers it. Knowing the baud, the driver does not
+	// look for the reply before most of it can have arrived, so it is not
+	// woken once per byte.
+	sim, err := upssim.New(upssim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := sim.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	p, err := serialport.Open(l.Path(), serialport.Mode{Baud: 2400, ReadTimeout: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	tp := &timingPort{ReadWriter: p}
+	d, err := ups.New(tp, &ups.Opts{Baud: 2400, ReplyTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "Q1\r" and all but the last four characters of the reply.
+	least := simwire.FrameTime(3+ups.Q1Len-4, 2400, simwire.F8N1)
+	for i := range 3 {
+		s, err := d.Status()
+		if err != nil {
+			t.Fatalf("poll %d: %v", i, err)
+		}
+		if s.Vars()["ups.status"] != "OL" {
+			t.Errorf("poll %d: status %q", i, s.Vars()["ups.status"])
+		}
+		if gap := tp.firstRead.Sub(tp.wrote); gap < least {
+			t.Errorf("poll %d: the reply was first read %v after the request, want at least %v", i, gap, least)
+		}
+	}
+	if _, err := ups.New(p, &ups.Opts{Baud: -1}); err == nil {
+		t.Error("a negative baud was accepted")
 	}
 }

@@ -61,6 +61,11 @@ type Opts struct {
 	Clock clockwork.Clock
 	// WireNow is the clock for reply deadlines; nil means time.Now.
 	WireNow func() time.Time
+	// Baud is the line's speed, when known. A status reply is then not
+	// looked for before most of it can have crossed the wire (a Q1 reply
+	// takes about 190 ms at 2400 baud), so its 47 bytes are read in a few
+	// reads instead of one wake-up each. Zero reads from the first byte.
+	Baud int
 }
 
 // DefaultOpts match NUT's defaults for a Megatec UPS on a serial line.
@@ -110,6 +115,8 @@ func (o *Opts) fill() error {
 		return fmt.Errorf("ups: battery high %g V not above low %g V", o.BatteryHigh, o.BatteryLow)
 	case o.Settle < 0:
 		return fmt.Errorf("ups: negative settle time %v", o.Settle)
+	case o.Baud < 0:
+		return fmt.Errorf("ups: negative baud %d", o.Baud)
 	}
 	return o.Delays.check()
 }
@@ -181,7 +188,12 @@ func (d *Dev) Stale() bool { return d.Failures() >= d.opts.StaleAfter }
 
 // exchange flushes stale input, sends cmd + CR and reads one reply line
 // before the reply timeout. A timeout error matches serialio.ErrTimeout.
-func (d *Dev) exchange(cmd []byte) ([]byte, error) {
+func (d *Dev) exchange(cmd []byte) ([]byte, error) { return d.exchangeLen(cmd, 0) }
+
+// exchangeLen is exchange for a reply of at least minReply bytes, which
+// with Opts.Baud set is waited out before the first read. The reply
+// deadline still runs from the write.
+func (d *Dev) exchangeLen(cmd []byte, minReply int) ([]byte, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.opts.WireNow
@@ -191,7 +203,15 @@ func (d *Dev) exchange(cmd []byte) ([]byte, error) {
 	if _, err := d.rw.Write(cmd); err != nil {
 		return nil, fmt.Errorf("ups: write %q: %w", strings.TrimRight(string(cmd), "\r"), err)
 	}
-	line, err := serialio.ReadUntil(d.rw, '\r', maxLine, now().Add(d.opts.ReplyTimeout), now)
+	deadline := now().Add(d.opts.ReplyTimeout)
+	if d.opts.Baud > 0 && minReply > 0 {
+		// Leave the last few characters to be waited for, so a UPS that
+		// answers at once is read as soon as its line ends.
+		// 8N1: ten bit times a character.
+		airtime := time.Duration(len(cmd)+minReply-4) * 10 * time.Second / time.Duration(d.opts.Baud)
+		time.Sleep(min(airtime, d.opts.ReplyTimeout))
+	}
+	line, err := serialio.ReadUntil(d.rw, '\r', maxLine, deadline, now)
 	if err != nil {
 		return line, fmt.Errorf("ups: %s: %w", strings.TrimRight(string(cmd), "\r"), err)
 	}
@@ -203,7 +223,7 @@ func (d *Dev) exchange(cmd []byte) ([]byte, error) {
 // (a discharge long enough to fit, or an earlier BatteryTest). From the
 // StaleAfter-th failure in a row the error also matches ErrStale.
 func (d *Dev) Status() (Status, error) {
-	line, err := d.exchange([]byte("Q1\r"))
+	line, err := d.exchangeLen([]byte("Q1\r"), Q1Len)
 	var s Status
 	if err == nil {
 		s, err = DecodeQ1(line, &Q1Options{IgnoreSAB: d.opts.IgnoreSAB})

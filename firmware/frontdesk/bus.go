@@ -64,7 +64,11 @@ func newBus(f *Frontdesk, bc config.Bus, numbers map[string]int) (*Bus, error) {
 	if baud == 0 {
 		baud = windowbus.DefaultOpts.Baud
 	}
-	b.dev = serialDev{id: "bus-" + bc.ID, kind: health.KindBus, name: bc.Port, mode: serialport.Mode{Baud: baud, ReadTimeout: 20 * time.Millisecond}}
+	// The link reads the port in the background and hands replies over as
+	// they arrive, so the read timeout only bounds how long a silent bus
+	// keeps its reader waiting: long enough not to wake it for nothing
+	// between replies.
+	b.dev = serialDev{id: "bus-" + bc.ID, kind: health.KindBus, name: bc.Port, mode: serialport.Mode{Baud: baud, ReadTimeout: 200 * time.Millisecond}}
 	for _, t := range bc.Terminals {
 		a := windowbus.Addr(t.Address)
 		b.terms = append(b.terms, windowbus.Terminal{Addr: a, Window: numbers[t.Window]})

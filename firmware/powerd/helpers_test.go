@@ -308,8 +308,12 @@ func (r *monitorRig) health() health.Device {
 }
 
 // serialConfig is a UPS on path, polled every 100 ms.
+//
+// The emulators here are unpaced and the jump clocks poll hours of battery
+// in seconds: a fast line keeps the driver's wait for a reply's airtime
+// (ups.Opts.Baud) to a few milliseconds.
 func serialConfig(path string) config.Power {
-	return config.Power{UPS: config.UPSPort{Port: path, Poll: config.Duration(100 * time.Millisecond), BatteryNominal: 24}}
+	return config.Power{UPS: config.UPSPort{Port: path, Baud: 115200, Poll: config.Duration(100 * time.Millisecond), BatteryNominal: 24}}
 }
 
 // fastUPS shortens the driver's reply timeout for silent-UPS tests.

@@ -51,6 +51,9 @@ func (m *Monitor) upsSession(ctx context.Context, fails *int) error {
 	}
 	o.Clock = m.clock
 	o.BatteryNominal = m.cfg.UPS.BatteryNominal
+	if o.Baud == 0 {
+		o.Baud = m.cfg.UPS.Baud
+	}
 	dev, err := ups.New(port, &o)
 	if err != nil {
 		return err

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.bug.st/serial"
@@ -87,33 +89,103 @@ func Open(name string, mode Mode) (Port, error) {
 	if mode.StopBits == 2 {
 		m.StopBits = serial.TwoStopBits
 	}
+	// The port is opened twice: go.bug.st/serial sets the line up (raw
+	// mode, speed, framing, exclusive use) and the second, non-blocking
+	// descriptor carries the bytes through the Go runtime's poller. Its
+	// own Read blocks a thread in select(2) for every read timeout, and
+	// those blocking calls keep the runtime's monitor thread waking every
+	// 20 µs to take their processor back: a hall of idle ports spent
+	// several percent of a core on that alone. Termios settings belong to
+	// the device, so both descriptors see the same line. The second open
+	// comes first, before the exclusive-use flag is set.
+	f, ferr := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
 	p, err := serial.Open(path, m)
 	if err != nil {
+		if f != nil {
+			f.Close()
+		}
 		var pe *serial.PortError
 		if errors.As(err, &pe) && pe.Code() == serial.PortNotFound {
 			return nil, fmt.Errorf("serialport: open %s: %w", path, ErrNotFound)
 		}
 		return nil, fmt.Errorf("serialport: open %s: %w", path, err)
 	}
+	if ferr != nil {
+		p.Close()
+		return nil, fmt.Errorf("serialport: open %s: %w", path, ferr)
+	}
 	rt := mode.ReadTimeout
 	if rt == 0 {
 		rt = 50 * time.Millisecond
 	}
-	if err := p.SetReadTimeout(rt); err != nil {
-		p.Close()
-		return nil, fmt.Errorf("serialport: %s: set read timeout: %w", path, err)
+	if err := f.SetReadDeadline(time.Time{}); err != nil {
+		// A device the poller cannot wait on: use go.bug.st/serial's
+		// own reads.
+		f.Close()
+		if err := p.SetReadTimeout(rt); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("serialport: %s: set read timeout: %w", path, err)
+		}
+		return &port{ctl: p, name: path, timeout: rt}, nil
 	}
-	return &port{Port: p, name: path}, nil
+	return &port{ctl: p, f: f, name: path, timeout: rt}, nil
 }
 
+// port is an open serial port: ctl is the go.bug.st/serial port that set
+// the line up, f the descriptor bytes travel through (nil when the device
+// cannot be polled and ctl carries them too).
 type port struct {
-	serial.Port
-	name string
+	ctl     serial.Port
+	f       *os.File
+	name    string
+	timeout time.Duration
 }
 
 func (p *port) Name() string { return p.name }
 
-// Read returns an error once the device has gone: go.bug.st/serial reports
-// a vanished device as a (0, nil) read forever on some kernels, so a read
-// error of any kind is passed up for the supervisor to reopen the port.
-func (p *port) Read(b []byte) (int, error) { return p.Port.Read(b) }
+// Read waits up to the port's read timeout for bytes and returns (0, nil)
+// when none came, as drivers expect of a serial port. A device that has
+// gone (a USB adapter pulled out) reads as end of file or an I/O error:
+// both are returned as errors for the supervisor to reopen the port.
+func (p *port) Read(b []byte) (int, error) {
+	if p.f == nil {
+		return p.ctl.Read(b)
+	}
+	if err := p.f.SetReadDeadline(time.Now().Add(p.timeout)); err != nil {
+		return 0, fmt.Errorf("serialport: %s: %w", p.name, err)
+	}
+	n, err := p.f.Read(b)
+	switch {
+	case err == nil:
+		return n, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return n, nil
+	case errors.Is(err, io.EOF):
+		return n, fmt.Errorf("serialport: %s: the device has gone: %w", p.name, io.ErrUnexpectedEOF)
+	}
+	return n, fmt.Errorf("serialport: %s: %w", p.name, err)
+}
+
+// Write writes b to the port.
+func (p *port) Write(b []byte) (int, error) {
+	if p.f == nil {
+		return p.ctl.Write(b)
+	}
+	n, err := p.f.Write(b)
+	if err != nil {
+		return n, fmt.Errorf("serialport: %s: %w", p.name, err)
+	}
+	return n, nil
+}
+
+// Close closes both descriptors; a Read in progress returns an error.
+func (p *port) Close() error {
+	var err error
+	if p.f != nil {
+		err = p.f.Close()
+	}
+	if cerr := p.ctl.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
