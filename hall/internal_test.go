@@ -1,6 +1,7 @@
 package hall
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -20,7 +21,7 @@ func TestEstimateFor(t *testing.T) {
 		{"rounded outward", 0, 7 * m, 1, Estimate{7 * m, 5 * m, 9 * m, true}}, // 5.6 → 5, 8.4 → 9
 		{"floor one minute", 0, 30 * time.Second, 1, Estimate{30 * time.Second, m, m, true}},
 		{"negative ahead is zero", -4, 5 * m, 1, Estimate{5 * m, 4 * m, 6 * m, true}},
-		{"huge queue does not overflow: capped at 30 days", 1 << 40, 24 * time.Hour, 1,
+		{"huge queue does not overflow: capped at 30 days", math.MaxInt, 24 * time.Hour, 1,
 			Estimate{30 * 24 * time.Hour, 576 * time.Hour, 864 * time.Hour, true}},
 	}
 	for _, c := range cases {
