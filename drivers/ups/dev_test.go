@@ -24,6 +24,12 @@ type rig struct {
 
 func newRig(t *testing.T, cfg upssim.Config, opts ups.Opts) *rig {
 	t.Helper()
+	return newRigVia(t, cfg, opts, nil)
+}
+
+// newRigVia is newRig with the driver talking through wrap(port).
+func newRigVia(t *testing.T, cfg upssim.Config, opts ups.Opts, wrap func(io.ReadWriter) io.ReadWriter) *rig {
+	t.Helper()
 	fc := clockwork.NewFakeClockAt(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	cfg.Now = fc.Now
 	sim, err := upssim.New(cfg)
@@ -46,7 +52,11 @@ func newRig(t *testing.T, cfg upssim.Config, opts ups.Opts) *rig {
 		// that get no reply wait this long.
 		opts.ReplyTimeout = 300 * time.Millisecond
 	}
-	d, err := ups.New(p, &opts)
+	var rw io.ReadWriter = p
+	if wrap != nil {
+		rw = wrap(p)
+	}
+	d, err := ups.New(rw, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,25 +476,12 @@ func TestDevStatusWaitsOutTheReply(t *testing.T) {
 	// 2400-baud line delivers it. Knowing the baud, the driver does not
 	// look for the reply before most of it can have arrived, so it is not
 	// woken once per byte.
-	sim, err := upssim.New(upssim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := sim.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	p, err := serialport.Open(l.Path(), serialport.Mode{Baud: 2400, ReadTimeout: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	tp := &timingPort{ReadWriter: p}
-	d, err := ups.New(tp, &ups.Opts{Baud: 2400, ReplyTimeout: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var tp *timingPort
+	r := newRigVia(t, upssim.Config{}, ups.Opts{Baud: 2400, ReplyTimeout: 3 * time.Second}, func(rw io.ReadWriter) io.ReadWriter {
+		tp = &timingPort{ReadWriter: rw}
+		return tp
+	})
+	d := r.dev
 	// "Q1\r" and all but the last four characters of the reply.
 	least := simwire.FrameTime(3+ups.Q1Len-4, 2400, simwire.F8N1)
 	for i := range 3 {
@@ -499,7 +496,7 @@ func TestDevStatusWaitsOutTheReply(t *testing.T) {
 			t.Errorf("poll %d: the reply was first read %v after the request, want at least %v", i, gap, least)
 		}
 	}
-	if _, err := ups.New(p, &ups.Opts{Baud: -1}); err == nil {
+	if _, err := ups.New(tp, &ups.Opts{Baud: -1}); err == nil {
 		t.Error("a negative baud was accepted")
 	}
 }
