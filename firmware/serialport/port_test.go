@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +81,59 @@ func TestOpenMissing(t *testing.T) {
 	_, err := Open("/dev/does-not-exist-hallgw", Mode{Baud: 9600})
 	if err == nil {
 		t.Fatal("Open of a missing port succeeded")
+	}
+}
+
+func TestVanishedDeviceIsAnError(t *testing.T) {
+	// A USB adapter pulled out looks like a pseudo-terminal whose master
+	// has closed: reads must fail, not return (0, nil) forever, so that
+	// the supervisor reopens the port.
+	pt, err := simwire.OpenPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(pt.Path, Mode{Baud: 9600, ReadTimeout: 10 * time.Millisecond})
+	if err != nil {
+		pt.Close()
+		t.Fatal(err)
+	}
+	defer p.Close()
+	pt.Close()
+	buf := make([]byte, 16)
+	for i := 0; ; i++ {
+		n, err := p.Read(buf)
+		if err != nil {
+			if !strings.Contains(err.Error(), pt.Path) {
+				t.Errorf("the error %q does not name the port", err)
+			}
+			break
+		}
+		if n == 0 && i > 100 {
+			t.Fatal("a vanished device still reads as (0, nil)")
+		}
+	}
+	if _, err := p.Write([]byte("x")); err == nil {
+		t.Error("a write to a vanished device succeeded")
+	}
+}
+
+func TestCloseEndsARead(t *testing.T) {
+	pt, err := simwire.OpenPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pt.Close()
+	p, err := Open(pt.Path, Mode{Baud: 9600, ReadTimeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Read(make([]byte, 8))
+		done <- err
+	}()
+	p.Close()
+	if err := <-done; err == nil {
+		t.Error("a read cut off by Close returned no error")
 	}
 }
