@@ -134,9 +134,10 @@ func TestLowBatteryShutsDownAndResumes(t *testing.T) {
 	if len(alerts) != 3 {
 		t.Errorf("alerts = %v, want one per record", recordTypes(alerts))
 	}
-	if d := r.health(); d.State != health.Degraded || !strings.Contains(d.Reason, "shutting down") {
-		t.Errorf("health = %v %q, want degraded, shutting down", d.State, d.Reason)
-	}
+	eventually(t, "the health saying shutting down", func() bool {
+		d := r.health()
+		return d.State == health.Degraded && strings.Contains(d.Reason, "shutting down")
+	})
 	s := r.m.Status()
 	if s.State != "shutting-down" || !s.UPSShutdown || s.Shutdown == nil || s.Shutdown.Error != "" {
 		t.Errorf("Status() = %+v, want shutting-down with the UPS told and the command run", s)
@@ -234,7 +235,9 @@ func TestDryContactAlarm(t *testing.T) {
 		t.Errorf("sources = %v, want [contact]", recs[0].Sources)
 	}
 	eventually(t, "the notice", func() bool { n, _ := h.view(t); return n.Text == NoticeOnBatteryText })
-	if d := r.health(); d.State != health.Degraded || d.Port != "GPIO17,GPIO27" {
+	// Health follows the journaled record; it is not part of the same step.
+	eventually(t, "the health degraded", func() bool { return r.health().State == health.Degraded })
+	if d := r.health(); d.Port != "GPIO17,GPIO27" {
 		t.Errorf("health = %+v, want degraded on GPIO17,GPIO27", d)
 	}
 
