@@ -59,38 +59,7 @@ func NewComponent(d *daemon.Daemon, c config.Power, o *Options) (daemon.Componen
 	}
 	running.Store(d, m)
 	d.AddStatus("power", func() any { return m.Status() })
-	return &component{d: d, m: m}, nil
-}
-
-type component struct {
-	d      *daemon.Daemon
-	m      *Monitor
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (c *component) Start(ctx context.Context) error {
-	ctx, c.cancel = context.WithCancel(ctx)
-	c.done = make(chan struct{})
-	go func() {
-		defer close(c.done)
-		c.m.Run(ctx)
-	}()
-	return nil
-}
-
-func (c *component) Stop(ctx context.Context) error {
-	defer running.Delete(c.d)
-	if c.cancel == nil {
-		return nil
-	}
-	c.cancel()
-	select {
-	case <-c.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return daemon.Loop(func(ctx context.Context) { m.Run(ctx) }, func() { running.Delete(d) }), nil
 }
 
 // testArgs are the arguments of CmdBatteryTest.

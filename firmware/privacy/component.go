@@ -205,36 +205,5 @@ func NewComponent(d *daemon.Daemon, c config.Privacy) (daemon.Component, error) 
 	}
 	running.Store(d, k)
 	d.AddStatus("privacy", func() any { return e.Status() })
-	return &component{d: d, e: e}, nil
-}
-
-type component struct {
-	d      *daemon.Daemon
-	e      *Enforcer
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (c *component) Start(ctx context.Context) error {
-	ctx, c.cancel = context.WithCancel(ctx)
-	c.done = make(chan struct{})
-	go func() {
-		defer close(c.done)
-		c.e.Run(ctx)
-	}()
-	return nil
-}
-
-func (c *component) Stop(ctx context.Context) error {
-	defer running.Delete(c.d)
-	if c.cancel == nil {
-		return nil
-	}
-	c.cancel()
-	select {
-	case <-c.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return daemon.Loop(e.Run, func() { running.Delete(d) }), nil
 }
