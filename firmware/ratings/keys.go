@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -17,24 +14,22 @@ import (
 	"path/filepath"
 
 	"github.com/google/renameio/v2"
+
+	"hallgw/firmware/keyfile"
 )
 
 // The key files in the data directory. The private key file holds one
 // base64 line (standard alphabet) with the 32-byte ed25519 seed and must be
 // mode 0600; the public key file one base64 line with the 32-byte public
-// key. Lines starting with '#' are comments. These are the formats of the
+// key. Lines starting with '#' are comments: the formats of package keyfile, as
 // update keys.
 const (
 	PrivateKeyFile = "rating.key"
 	PublicKeyFile  = "rating.pub"
-	maxKeyFile     = 4096
 )
 
 // KeyID names a public key: the first 8 bytes of its SHA-256, in hex.
-func KeyID(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	return hex.EncodeToString(sum[:8])
-}
+func KeyID(pub ed25519.PublicKey) string { return keyfile.ID(pub) }
 
 // LoadOrCreateKey returns the gateway's rating key from dir, generating it
 // on first start (from rand; nil means crypto/rand). It never replaces an
@@ -89,8 +84,7 @@ func createKey(path string, rnd io.Reader) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("ratings: generate key: %w", err)
 	}
 	key := ed25519.NewKeyFromSeed(seed)
-	pub, _ := key.Public().(ed25519.PublicKey)
-	body := fmt.Appendf(nil, "# hallgw rating key %s: keep secret, never copy\n%s\n", KeyID(pub), base64.StdEncoding.EncodeToString(seed))
+	body := keyfile.MarshalPrivate(key, "hallgw rating key")
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".rating.key-*")
 	if err != nil {
 		return nil, fmt.Errorf("ratings: create key: %w", err)
@@ -121,39 +115,13 @@ func createKey(path string, rnd io.Reader) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-// keyLine returns the single non-comment line of a key file.
-func keyLine(data []byte) ([]byte, error) {
-	if len(data) > maxKeyFile {
-		return nil, errors.New("key file too long")
-	}
-	var line []byte
-	for _, l := range bytes.Split(data, []byte("\n")) {
-		l = bytes.TrimSpace(l)
-		if len(l) == 0 || l[0] == '#' {
-			continue
-		}
-		if line != nil {
-			return nil, errors.New("key file has more than one key line")
-		}
-		line = l
-	}
-	if line == nil {
-		return nil, errors.New("key file has no key line")
-	}
-	return line, nil
-}
-
 // ParsePrivateKey decodes a private key file (the base64 seed).
 func ParsePrivateKey(data []byte) (ed25519.PrivateKey, error) {
-	line, err := keyLine(data)
+	key, err := keyfile.ParsePrivate(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("want the %d-byte seed in base64: %w", ed25519.SeedSize, err)
 	}
-	seed, err := base64.StdEncoding.DecodeString(string(line))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("want the %d-byte seed in base64", ed25519.SeedSize)
-	}
-	return ed25519.NewKeyFromSeed(seed), nil
+	return key, nil
 }
 
 // ParsePublicKey decodes a public key: the gateway's rating.pub (one
@@ -174,19 +142,15 @@ func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 		}
 		return pub, nil
 	}
-	line, err := keyLine(data)
+	pub, err := keyfile.ParsePublic(data)
 	if err != nil {
-		return nil, fmt.Errorf("ratings: public key: %w", err)
+		return nil, fmt.Errorf("ratings: %w", err)
 	}
-	raw, err := base64.StdEncoding.DecodeString(string(line))
-	if err != nil || len(raw) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("ratings: public key: want the %d-byte key in base64", ed25519.PublicKeySize)
-	}
-	return ed25519.PublicKey(raw), nil
+	return pub, nil
 }
 
 // MarshalPublicKey encodes pub as a public key file with a comment naming
 // its ID.
 func MarshalPublicKey(pub ed25519.PublicKey) []byte {
-	return fmt.Appendf(nil, "# hallgw rating public key %s\n%s\n", KeyID(pub), base64.StdEncoding.EncodeToString(pub))
+	return keyfile.MarshalPublic(pub, "hallgw rating public key")
 }

@@ -1,11 +1,7 @@
 package update
 
 import (
-	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,15 +10,16 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"hallgw/firmware/keyfile"
 )
 
-// Key files hold one base64 (standard alphabet) line: the 32-byte ed25519
+// Key files (package keyfile) hold one base64 (standard alphabet) line: the 32-byte ed25519
 // public key in NAME.pub, the 32-byte seed in NAME.key. Lines starting with
 // '#' are comments.
 const (
 	PublicKeySuffix  = ".pub"
 	PrivateKeySuffix = ".key"
-	maxKeyFile       = 4096
 	maxTrustedKeys   = 16
 )
 
@@ -32,10 +29,7 @@ const (
 type Keyring []ed25519.PublicKey
 
 // KeyID names a public key: the first 8 bytes of its sha256, in hex.
-func KeyID(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	return hex.EncodeToString(sum[:8])
-}
+func KeyID(pub ed25519.PublicKey) string { return keyfile.ID(pub) }
 
 // find returns the key whose signature over msg is sig.
 func (k Keyring) find(msg, sig []byte) (ed25519.PublicKey, bool) {
@@ -59,69 +53,32 @@ func (k Keyring) IDs() []string {
 	return ids
 }
 
-// keyLine returns the single non-comment line of a key file.
-func keyLine(data []byte) ([]byte, error) {
-	if len(data) > maxKeyFile {
-		return nil, errors.New("update: key file too long")
-	}
-	var line []byte
-	for _, l := range bytes.Split(data, []byte("\n")) {
-		l = bytes.TrimSpace(l)
-		if len(l) == 0 || l[0] == '#' {
-			continue
-		}
-		if line != nil {
-			return nil, errors.New("update: key file has more than one key line")
-		}
-		line = l
-	}
-	if line == nil {
-		return nil, errors.New("update: key file has no key line")
-	}
-	return line, nil
-}
-
 // ParsePublicKey decodes a .pub key file.
 func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
-	line, err := keyLine(data)
+	pub, err := keyfile.ParsePublic(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("update: %w", err)
 	}
-	raw, err := base64.StdEncoding.DecodeString(string(line))
-	if err != nil {
-		return nil, fmt.Errorf("update: public key: %w", err)
-	}
-	if len(raw) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("update: public key is %d bytes, want %d", len(raw), ed25519.PublicKeySize)
-	}
-	return ed25519.PublicKey(raw), nil
+	return pub, nil
 }
 
 // ParsePrivateKey decodes a .key file (the 32-byte seed).
 func ParsePrivateKey(data []byte) (ed25519.PrivateKey, error) {
-	line, err := keyLine(data)
+	priv, err := keyfile.ParsePrivate(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("update: %w", err)
 	}
-	raw, err := base64.StdEncoding.DecodeString(string(line))
-	if err != nil {
-		return nil, fmt.Errorf("update: private key: %w", err)
-	}
-	if len(raw) != ed25519.SeedSize {
-		return nil, fmt.Errorf("update: private key seed is %d bytes, want %d", len(raw), ed25519.SeedSize)
-	}
-	return ed25519.NewKeyFromSeed(raw), nil
+	return priv, nil
 }
 
 // MarshalPublicKey encodes pub as a .pub file with a comment naming its ID.
 func MarshalPublicKey(pub ed25519.PublicKey) []byte {
-	return fmt.Appendf(nil, "# hallgw update key %s\n%s\n", KeyID(pub), base64.StdEncoding.EncodeToString(pub))
+	return keyfile.MarshalPublic(pub, "hallgw update key")
 }
 
 // MarshalPrivateKey encodes priv as a .key file.
 func MarshalPrivateKey(priv ed25519.PrivateKey) []byte {
-	pub := priv.Public().(ed25519.PublicKey)
-	return fmt.Appendf(nil, "# hallgw update signing key %s: keep secret\n%s\n", KeyID(pub), base64.StdEncoding.EncodeToString(priv.Seed()))
+	return keyfile.MarshalPrivate(priv, "hallgw update signing key")
 }
 
 // GenerateKeyFiles creates a new key pair from rand and writes dir/name.key
