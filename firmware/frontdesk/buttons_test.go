@@ -1,7 +1,6 @@
 package frontdesk
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -53,7 +52,7 @@ func TestGPIOButtons(t *testing.T) {
 	h.open("2")
 
 	press(pins["GPIO27"]) // the kiosk's general button
-	if _, err := p.WaitTickets(context.Background(), 1); err != nil {
+	if _, err := p.WaitTickets(bounded(t), 1); err != nil {
 		t.Fatal(err)
 	}
 	if text := plain(p.Tickets()[0]); !contains(text, "A001", "综合受理") {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"hallgw/drivers/windowbus/bussim"
 	"hallgw/firmware/config"
 	"hallgw/firmware/daemon"
+	"hallgw/firmware/daemon/daemontest"
 	"hallgw/firmware/gateway"
 	"hallgw/firmware/privacy"
 	"hallgw/hall"
@@ -71,38 +71,9 @@ func newHall(t testing.TB, mod func(c *config.Config)) *testHall {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan *daemon.Daemon, 1)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- daemon.Run(ctx, daemon.Options{Config: loaded, Listener: ln,
-			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			Ready:  func(d *daemon.Daemon) { ready <- d }})
-	}()
-	var d *daemon.Daemon
-	select {
-	case d = <-ready:
-	case err := <-errc:
-		t.Fatalf("daemon: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("daemon did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-errc:
-			if err != nil {
-				t.Errorf("daemon stopped with %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("daemon did not stop")
-		}
-	})
+	d := daemontest.Run(t, daemon.Options{Config: loaded,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	return &testHall{t: t, d: d, url: "http://" + d.Addr, log: logs}
 }
 
@@ -179,6 +150,29 @@ func (h *testHall) post(path string, body any, out any) int {
 	return h.request(http.MethodPost, path, body, out)
 }
 
+// bounded returns a context that ends with the test or after a minute,
+// for waits that would otherwise hang the run when something is broken.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitTickets waits for n tickets at the printer emulator p.
+func waitTickets(t *testing.T, p *escpossim.Printer, n int) []escpossim.RenderedTicket {
+	t.Helper()
+	tickets, err := p.WaitTickets(bounded(t), n)
+	if err != nil {
+		t.Fatalf("waiting for %d tickets: %v (got %d)", n, err, len(tickets))
+	}
+	return tickets
+}
+
+// hangGuard bounds every request the tests make, so that a request that
+// never returns fails its test, named, instead of hanging the run. It is
+// not a performance limit: every request here answers in milliseconds.
+var hangGuard = &http.Client{Timeout: time.Minute}
+
 func (h *testHall) request(method, path string, body any, out any) int {
 	h.t.Helper()
 	var r io.Reader
@@ -194,7 +188,7 @@ func (h *testHall) request(method, path string, body any, out any) int {
 		h.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hangGuard.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}

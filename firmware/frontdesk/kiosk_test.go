@@ -65,7 +65,7 @@ func TestKioskIssuePrintsTheTicket(t *testing.T) {
 		fmt.Sprint(got.Windows) != "[3 4]" || got.Estimate == nil || !got.Estimate.Known {
 		t.Errorf("answer = %+v, want C003 社保医保, 2 ahead, windows [3 4], a known estimate, printed", got)
 	}
-	tickets, err := p.WaitTickets(context.Background(), 1)
+	tickets, err := p.WaitTickets(bounded(t), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestKioskPrintFailureKeepsTheTicketForAReprint(t *testing.T) {
 	if code := h.post("/kiosk/1/api/reprint", map[string]string{"ticket": "A001"}, &again); code != http.StatusOK || !again.Printed {
 		t.Fatalf("POST api/reprint = %d %+v, want 200 printed", code, again)
 	}
-	tickets, _ := p.WaitTickets(context.Background(), 2)
+	tickets := waitTickets(t, p, 2)
 	last := plain(tickets[len(tickets)-1])
 	if !contains(last, "A001", "补打小票", "综合受理") {
 		t.Errorf("reprint:\n%s", tickets[len(tickets)-1].Text())
@@ -318,7 +318,7 @@ func TestKioskIDCardGreenChannelAndCheckIn(t *testing.T) {
 	if err := k.Open(tv.Personal, &s); err != nil || s.Number != elderNumber || s.Name != "张小三" {
 		t.Errorf("sealed subject %v, %v: want the card's holder", s, err)
 	}
-	tickets, _ := p.WaitTickets(context.Background(), 1)
+	tickets := waitTickets(t, p, 1)
 	if text := plain(tickets[0]); !contains(text, "取号人: 张*三", "预约签到") || strings.Contains(text, "张小三") {
 		t.Errorf("checked-in ticket:\n%s", tickets[0].Text())
 	}
@@ -406,7 +406,7 @@ func TestKioskScannerChecksIn(t *testing.T) {
 	if err := scan.Scan("HALLGW-APPT:A20261128-0042"); err != nil {
 		t.Fatal(err)
 	}
-	tickets, err := p.WaitTickets(context.Background(), 1)
+	tickets, err := p.WaitTickets(bounded(t), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +447,7 @@ func TestKioskConcurrentTicketsPrintInOrder(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	tickets, _ := p.WaitTickets(context.Background(), n)
+	tickets := waitTickets(t, p, n)
 	for i, tk := range tickets {
 		if want := fmt.Sprintf("A%03d", i+1); !strings.Contains(plain(tk), want) {
 			t.Errorf("ticket %d is not %s:\n%s", i+1, want, tk.Text())

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"hallgw/drivers/ups/upssim"
 	"hallgw/firmware/config"
 	"hallgw/firmware/daemon"
+	"hallgw/firmware/daemon/daemontest"
 	"hallgw/firmware/serialport"
 	"hallgw/firmware/uplink"
 )
@@ -26,36 +26,7 @@ func runDaemon(t *testing.T) *daemon.Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan *daemon.Daemon, 1)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- daemon.Run(ctx, daemon.Options{Config: l, Listener: ln, Logger: testLogger(t),
-			Ready: func(d *daemon.Daemon) { ready <- d }})
-	}()
-	var d *daemon.Daemon
-	select {
-	case d = <-ready:
-	case err := <-errc:
-		t.Fatalf("daemon: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("daemon did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-errc:
-			if err != nil {
-				t.Errorf("daemon stopped with %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("daemon did not stop")
-		}
-	})
+	d := daemontest.Run(t, daemon.Options{Config: l, Logger: testLogger(t)})
 	return d
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"hallgw/firmware/config"
 	"hallgw/firmware/daemon"
+	"hallgw/firmware/daemon/daemontest"
 	"hallgw/firmware/mqttbroker"
 	"hallgw/hall"
 )
@@ -48,36 +48,7 @@ func runDaemon(t *testing.T, broker string) (*daemon.Daemon, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan *daemon.Daemon, 1)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- daemon.Run(ctx, daemon.Options{Config: loaded, ConfigPath: path, Listener: ln, Logger: testLogger(t),
-			Version: "9.9.9-test", Ready: func(d *daemon.Daemon) { ready <- d }})
-	}()
-	var d *daemon.Daemon
-	select {
-	case d = <-ready:
-	case err := <-errc:
-		t.Fatalf("daemon: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("daemon did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-errc:
-			if err != nil {
-				t.Errorf("daemon stopped with %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("daemon did not stop")
-		}
-	})
+	d := daemontest.Run(t, daemon.Options{Config: loaded, ConfigPath: path, Logger: testLogger(t), Version: "9.9.9-test"})
 	return d, path
 }
 
