@@ -154,10 +154,11 @@ func (c *component) Start(ctx context.Context) error {
 		c.a.Run(ctx)
 	}()
 	if g := c.d.Gateway; g != nil {
+		from := g.Journal().Committed() + 1 // no event between Start and the goroutine is missed
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			err := g.Feed().Follow(ctx, 0, func(ev gateway.Committed) error {
+			err := g.Feed().Follow(ctx, from, func(ev gateway.Committed) error {
 				c.a.Observe(ev.Event)
 				return nil
 			})

@@ -219,7 +219,10 @@ func (f *Frontdesk) Start(ctx context.Context) error {
 	for _, w := range f.d.Cfg.Windows {
 		f.worker(w.ID)
 	}
-	f.goRun(f.follow)
+	// Follow from the first event committed after Start, so that an event
+	// committed before the goroutine runs is not missed.
+	from := f.gw.Journal().Committed() + 1
+	f.goRun(func(ctx context.Context) { f.follow(ctx, from) })
 	f.goRun(f.refresher)
 	for _, k := range f.korder {
 		k.start()
@@ -284,10 +287,13 @@ func (f *Frontdesk) Kiosk(id string) (*Kiosk, bool) {
 	return k, ok
 }
 
-// follow hands every committed event to the displays and the voice.
-func (f *Frontdesk) follow(ctx context.Context) {
+// follow hands every committed event from seq from on to the displays and
+// the voice. After a feed error it resumes where it stopped.
+func (f *Frontdesk) follow(ctx context.Context, from uint64) {
+	next := from
 	for ctx.Err() == nil {
-		err := f.gw.Feed().Follow(ctx, 0, func(c gateway.Committed) error {
+		err := f.gw.Feed().Follow(ctx, next, func(c gateway.Committed) error {
+			next = c.Seq + 1
 			f.event(ctx, c)
 			return nil
 		})
