@@ -2,10 +2,13 @@ package frontdesk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,7 +100,7 @@ func TestPrinterUnplugReplugUnderAnotherName(t *testing.T) {
 	if code := h.post("/kiosk/1/api/tickets", map[string]string{"service": "general"}, &r); code != http.StatusConflict || r.Code != "printer_unavailable" {
 		t.Errorf("ticket while unplugged = %d %+v, want printer_unavailable", code, r)
 	}
-	holdPTY(t) // so that the printer comes back under another name
+	takePTY(t, old) // so that the printer comes back under another name
 	path, err := p.Replug()
 	if err != nil {
 		t.Fatal(err)
@@ -127,14 +130,28 @@ func TestPrinterUnplugReplugUnderAnotherName(t *testing.T) {
 	}
 }
 
-// holdPTY takes a pseudo-terminal for the rest of the test, so that the
-// next one opened gets another name.
-func holdPTY(t *testing.T) {
-	p, err := simwire.OpenPTY()
-	if err != nil {
-		t.Fatal(err)
+// takePTY makes sure that a device plugged back in gets another name than
+// path, its old pseudo-terminal. The kernel hands out the lowest free pty
+// number, and other processes on the machine free and take them too. So
+// it waits until the daemon has let go of path, then holds pseudo-
+// terminals for the rest of the test until it holds path itself.
+func takePTY(t *testing.T, path string) {
+	t.Helper()
+	waitFor(t, "the old pseudo-terminal released", func() bool {
+		_, err := os.Stat(path)
+		return errors.Is(err, fs.ErrNotExist)
+	})
+	for range 64 {
+		p, err := simwire.OpenPTY()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		if p.Path == path {
+			return
+		}
 	}
-	t.Cleanup(func() { p.Close() })
+	// Another process holds it: the device cannot get it back either.
 }
 
 func brief(ds []health.Device) []string {
@@ -160,14 +177,14 @@ func TestBusUnplugReplugUnderAnotherName(t *testing.T) {
 	h.open("2")
 	bus.waitText(2, "2号窗口 综合受理二")
 
+	old := bus.path()
 	bus.unplug()
 	cur.Store("")
 	waitFor(t, "the terminal down", func() bool { d, _ := h.d.Health.Get("bus-1/t02"); return d.State == health.Down })
 	waitFor(t, "the bus down", func() bool { d, _ := h.d.Health.Get("bus-1"); return d.State == health.Down })
 	h.issue("general", 1) // made while the bus is away: shown when it is back
 
-	old := cur.Load().(string)
-	holdPTY(t)
+	takePTY(t, old)
 	bus.plug(115200, terms, []windowbus.Addr{201})
 	if bus.path() == old {
 		t.Fatalf("replugged under the same name %s", old)
