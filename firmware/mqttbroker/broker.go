@@ -32,7 +32,7 @@ type Options struct {
 // Broker is an embedded MQTT broker (mochi-mqtt) for the demo and tests.
 type Broker struct {
 	srv    *mqtt.Server
-	l      *listeners.TCP
+	l      *gatedTCP
 	scheme string
 
 	mu      sync.Mutex
@@ -55,7 +55,8 @@ func Start(opts Options) (*Broker, error) {
 	if err := srv.AddHook(&authHook{users: opts.Users}, nil); err != nil {
 		return nil, fmt.Errorf("mqttbroker: %w", err)
 	}
-	l := listeners.NewTCP(listeners.Config{ID: "tcp", Address: opts.Addr, TLSConfig: opts.TLS})
+	l := &gatedTCP{TCP: listeners.NewTCP(listeners.Config{ID: "tcp", Address: opts.Addr, TLSConfig: opts.TLS}),
+		wg: &srv.Listeners.ClientsWg}
 	if err := srv.AddListener(l); err != nil {
 		return nil, fmt.Errorf("mqttbroker: listen %s: %w", opts.Addr, err)
 	}
@@ -122,6 +123,7 @@ func (b *Broker) Close() error {
 	// writer queued between them blocks both). Close waits a bounded time
 	// and then gives up on the server's goroutines rather than hang the
 	// process that is stopping.
+	b.l.shut()
 	done := make(chan error, 1)
 	go func() { done <- b.srv.Close() }()
 	select {
@@ -133,6 +135,43 @@ func (b *Broker) Close() error {
 	case <-time.After(closeWait):
 		return errCloseStuck
 	}
+}
+
+// gatedTCP is mochi's TCP listener with a gate on new connections. mochi
+// v2.7.9 adds each connection to Listeners.ClientsWg inside the goroutine
+// that serves it, which races Server.Close's Wait when a client connects
+// as the broker closes: an Add from zero concurrent with a Wait, which the
+// WaitGroup rules forbid and the race detector reports. The gate holds the
+// group above zero for every connection it lets through before Close and
+// turns away those that arrive after.
+type gatedTCP struct {
+	*listeners.TCP
+	wg *sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Serve serves connections through the gate.
+func (g *gatedTCP) Serve(establish listeners.EstablishFn) {
+	g.TCP.Serve(func(id string, c net.Conn) error {
+		g.mu.Lock()
+		if g.closed {
+			g.mu.Unlock()
+			return c.Close()
+		}
+		g.wg.Add(1)
+		g.mu.Unlock()
+		defer g.wg.Done()
+		return establish(id, c)
+	})
+}
+
+// shut turns away every connection from now on.
+func (g *gatedTCP) shut() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 // closeWait bounds Close.

@@ -189,3 +189,41 @@ func TestMosquitto(t *testing.T) {
 		t.Errorf("log = %q, want connection notices", m.Log())
 	}
 }
+
+// TestCloseWhileClientsConnect closes the broker while clients keep
+// connecting; under -race it would report mochi's WaitGroup race without
+// the listener's gate, and Close must not hang.
+func TestCloseWhileClientsConnect(t *testing.T) {
+	for range 5 {
+		b, err := Start(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					c, err := net.Dial("tcp", b.Addr())
+					if err != nil {
+						continue // closed: keep trying until told to stop
+					}
+					c.Close()
+				}
+			}()
+		}
+		time.Sleep(20 * time.Millisecond)
+		if err := b.Close(); err != nil {
+			t.Errorf("Close = %v", err)
+		}
+		close(stop)
+		wg.Wait()
+	}
+}
