@@ -5,32 +5,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hallgw/firmware/config"
 	"hallgw/firmware/daemon"
+	"hallgw/firmware/testkit"
 	"hallgw/hall"
 )
-
-// syncBuffer is a bytes.Buffer safe for the demo's writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDemoRunsAHall runs the simulated hall fast for a few seconds: people
 // take tickets, staff call and serve them through the real daemon, and the
@@ -39,7 +21,7 @@ func TestDemoRunsAHall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
 	}
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	var d *daemon.Daemon
 	start := time.Date(2026, 11, 30, 9, 20, 0, 0, mustLoc(t))
 	err := Run(context.Background(), Options{

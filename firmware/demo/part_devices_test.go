@@ -17,6 +17,7 @@ import (
 	"hallgw/firmware/daemon"
 	"hallgw/firmware/frontdesk"
 	"hallgw/firmware/health"
+	"hallgw/firmware/testkit"
 )
 
 // TestDemoDevices runs the demo and checks that every front device worked
@@ -28,7 +29,7 @@ func TestDemoDevices(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
 	}
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	dataDir := t.TempDir()
 	published := &payloads{}
 	var d *daemon.Daemon

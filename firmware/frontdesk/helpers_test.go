@@ -22,27 +22,9 @@ import (
 	"hallgw/firmware/daemon/daemontest"
 	"hallgw/firmware/gateway"
 	"hallgw/firmware/privacy"
+	"hallgw/firmware/testkit"
 	"hallgw/hall"
 )
-
-// syncBuffer collects the daemon's log, to check that nothing personal is
-// in it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // testHall is a running daemon on the default hall's configuration, with no
 // front device of its own: tests add a Frontdesk with the devices and
@@ -51,7 +33,7 @@ type testHall struct {
 	t   testing.TB
 	d   *daemon.Daemon
 	url string
-	log *syncBuffer
+	log *testkit.Buffer
 }
 
 func newHall(t testing.TB, mod func(c *config.Config)) *testHall {
@@ -71,7 +53,7 @@ func newHall(t testing.TB, mod func(c *config.Config)) *testHall {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	d := daemontest.Run(t, daemon.Options{Config: loaded,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	return &testHall{t: t, d: d, url: "http://" + d.Addr, log: logs}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"hallgw/firmware/gateway"
 	"hallgw/firmware/journal"
 	"hallgw/firmware/privacy"
+	"hallgw/firmware/testkit"
 	"hallgw/hall"
 	"hallgw/hall/halltest"
 )
@@ -40,24 +40,6 @@ var (
 	cardGuest = card("钱多多", "00000020000202004") // not on the roster
 )
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // rig is a Desk on the real gateway of the sample hall.
 type rig struct {
 	t       *testing.T
@@ -67,7 +49,7 @@ type rig struct {
 	g       *gateway.Gateway
 	k       *privacy.Keeper
 	desk    *Desk
-	log     *syncBuffer
+	log     *testkit.Buffer
 	notices chan Notice
 }
 
@@ -76,7 +58,7 @@ func newRig(t *testing.T) *rig {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	dir := t.TempDir()
-	r := &rig{t: t, ctx: ctx, clock: clockwork.NewFakeClockAt(halltest.Start().Add(time.Hour)), log: &syncBuffer{},
+	r := &rig{t: t, ctx: ctx, clock: clockwork.NewFakeClockAt(halltest.Start().Add(time.Hour)), log: &testkit.Buffer{},
 		notices: make(chan Notice, 64)}
 	var err error
 	r.j, err = journal.Open(journal.Options{Path: filepath.Join(dir, "journal.db"), GatewayID: "gw-t1", Now: r.clock.Now})
