@@ -258,6 +258,9 @@ func TestSuperviseReopensWithinASecond(t *testing.T) {
 		}
 		return clock.BlockUntilContext(bctx, 1) == nil
 	}
+	// The device is there from the start: the supervisor's first opening
+	// must find it, or it would wait on the fake clock for ever.
+	present.Store(true)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -281,7 +284,6 @@ func TestSuperviseReopensWithinASecond(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	present.Store(true)
 	<-sessions
 	start := clock.Now()
 	present.Store(false)
